@@ -1,0 +1,34 @@
+import type { GrantType } from './grant-type';
+
+/** A registered client. Only the hash of its secret is ever stored. Times are epoch seconds. */
+export interface ClientRecord {
+  readonly clientId: string;
+  readonly name: string;
+  readonly secretHash: string;
+  readonly grantTypes: readonly GrantType[];
+  /** Scopes the client may request; empty means the client is unscoped. */
+  readonly scope: readonly string[];
+  readonly disabled: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Storage port for clients. Adapters throw `DependencyUnavailable` on any backend failure. */
+export interface ClientStore {
+  /** Strongly consistent: a rotated secret or a disabled client takes effect on the next request. */
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** Throws `ClientAlreadyExists` when the id is taken. */
+  createClient(client: ClientRecord): Promise<void>;
+  /** Returns false when no such client exists (nothing is created). */
+  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean>;
+  /** Returns false when no such client exists (nothing is created). */
+  disableClient(clientId: string, updatedAt: number): Promise<boolean>;
+  listClients(): Promise<ClientRecord[]>;
+}
+
+export class ClientAlreadyExists extends Error {
+  constructor(readonly clientId: string) {
+    super('client already exists');
+    this.name = 'ClientAlreadyExists';
+  }
+}
