@@ -1,0 +1,112 @@
+import type { AdminCommand } from './admin-command';
+import type { AuditSink } from './audit-event';
+import { type UserId, userKeyOf } from './auth-check';
+import type { ClientRecord, ClientStore } from './client-store';
+import { type Clock, toEpochSeconds } from './clock';
+import type { GrantStore } from './grant-store';
+import type { GrantType } from './grant-type';
+import { InvalidRequest } from './oauth-errors';
+import type { RandomSource } from './random-source';
+import { generateId, generateSecret, hashSecret } from './token-secrets';
+
+export interface AdminDeps {
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly audit: AuditSink;
+}
+
+/** A client as the admin sees it: never the secret, never its hash. */
+export interface ClientView {
+  readonly clientId: string;
+  readonly name: string;
+  readonly grantTypes: readonly GrantType[];
+  readonly scope: readonly string[];
+  readonly disabled: boolean;
+  readonly createdAt: number;
+}
+
+export type AdminResult =
+  | { action: 'create-client'; client: ClientView; clientSecret: string }
+  | { action: 'list-clients'; clients: ClientView[] }
+  | { action: 'rotate-secret'; clientId: string; clientSecret: string; rotatedAt: number }
+  | { action: 'disable-client'; clientId: string; revokedGrants: number }
+  | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number };
+
+/** Revocations run a few at a time: fast for a user with many grants, gentle on the table. */
+const REVOKE_CONCURRENCY = 8;
+
+export const toClientView = (client: ClientRecord): ClientView => ({
+  clientId: client.clientId,
+  name: client.name,
+  grantTypes: client.grantTypes,
+  scope: client.scope,
+  disabled: client.disabled,
+  createdAt: client.createdAt,
+});
+
+/** Runs one admin command. Store failures propagate as `DependencyUnavailable`. */
+export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): Promise<AdminResult> {
+  const now = toEpochSeconds(deps.clock());
+  switch (command.action) {
+    case 'create-client': {
+      const clientSecret = generateSecret(deps.random);
+      const client: ClientRecord = {
+        clientId: generateId(deps.random),
+        name: command.name,
+        secretHash: hashSecret(clientSecret),
+        grantTypes: command.grantTypes,
+        scope: command.scope,
+        disabled: false,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await deps.clients.createClient(client);
+      deps.audit({ type: 'admin_action', action: command.action, clientId: client.clientId });
+      return { action: command.action, client: toClientView(client), clientSecret };
+    }
+    case 'list-clients': {
+      const clients = await deps.clients.listClients();
+      deps.audit({ type: 'admin_action', action: command.action, count: clients.length });
+      return {
+        action: command.action,
+        clients: clients.map(toClientView).sort((a, b) => a.createdAt - b.createdAt || cmp(a.clientId, b.clientId)),
+      };
+    }
+    case 'rotate-secret': {
+      const clientSecret = generateSecret(deps.random);
+      if (!(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now))) {
+        throw new InvalidRequest('No client with this client_id');
+      }
+      deps.audit({ type: 'admin_action', action: command.action, clientId: command.clientId });
+      return { action: command.action, clientId: command.clientId, clientSecret, rotatedAt: now };
+    }
+    case 'disable-client': {
+      if (!(await deps.clients.disableClient(command.clientId, now))) {
+        throw new InvalidRequest('No client with this client_id');
+      }
+      // Revoking the grants makes existing tokens die at once, even where a client cache is still warm.
+      const revokedGrants = await revokeAll(await deps.grants.listGrantIdsByClient(command.clientId), deps, now);
+      deps.audit({ type: 'admin_action', action: command.action, clientId: command.clientId, count: revokedGrants });
+      return { action: command.action, clientId: command.clientId, revokedGrants };
+    }
+    case 'revoke-user-tokens': {
+      const revokedGrants = await revokeAll(await deps.grants.listGrantIdsByUser(userKeyOf(command.userId)), deps, now);
+      deps.audit({ type: 'admin_action', action: command.action, userId: command.userId, count: revokedGrants });
+      return { action: command.action, userId: command.userId, revokedGrants };
+    }
+  }
+}
+
+async function revokeAll(grantIds: readonly string[], deps: AdminDeps, now: number): Promise<number> {
+  let revoked = 0;
+  for (let start = 0; start < grantIds.length; start += REVOKE_CONCURRENCY) {
+    const batch = grantIds.slice(start, start + REVOKE_CONCURRENCY);
+    const results = await Promise.all(batch.map((grantId) => deps.grants.revokeGrant(grantId, now)));
+    revoked += results.filter(Boolean).length;
+  }
+  return revoked;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

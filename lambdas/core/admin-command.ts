@@ -1,0 +1,77 @@
+import { isValidUserId, type UserId } from './auth-check';
+import { GRANT_TYPES, type GrantType, isGrantType } from './grant-type';
+import { InvalidRequest } from './oauth-errors';
+import { parseScopeList } from './scope';
+
+/** The admin function's actions (the original's create_client_credentials, and what it lacked). */
+export type AdminCommand =
+  | { action: 'create-client'; name: string; grantTypes: GrantType[]; scope: string[] }
+  | { action: 'list-clients' }
+  | { action: 'rotate-secret'; clientId: string }
+  | { action: 'disable-client'; clientId: string }
+  | { action: 'revoke-user-tokens'; userId: UserId };
+
+const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
+  'create-client': ['name', 'grant_types', 'scope'],
+  'list-clients': [],
+  'rotate-secret': ['client_id'],
+  'disable-client': ['client_id'],
+  'revoke-user-tokens': ['user_id'],
+};
+
+const isAction = (value: unknown): value is AdminCommand['action'] =>
+  typeof value === 'string' && Object.hasOwn(FIELDS, value);
+
+/**
+ * Parses an admin invocation payload. Unknown actions, unknown fields (a typo such as
+ * `grant_type` must not silently create a client without grants) and bad values are `InvalidRequest`.
+ */
+export function parseAdminCommand(payload: unknown): AdminCommand {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new InvalidRequest('The payload must be a JSON object with an "action"');
+  }
+  const fields = payload as Record<string, unknown>;
+  const action = fields.action;
+  if (!isAction(action)) {
+    throw new InvalidRequest(`action must be one of: ${Object.keys(FIELDS).join(', ')}`);
+  }
+  const unknown = Object.keys(fields).filter((key) => key !== 'action' && !FIELDS[action].includes(key));
+  if (unknown.length > 0) {
+    throw new InvalidRequest(`Unknown field for ${action}: ${unknown.map(sanitize).join(', ')}`);
+  }
+  switch (action) {
+    case 'create-client':
+      return {
+        action,
+        name: requireString(fields.name, 'name', 200),
+        grantTypes: parseGrantTypes(fields.grant_types),
+        scope: fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true)),
+      };
+    case 'list-clients':
+      return { action };
+    case 'rotate-secret':
+    case 'disable-client':
+      return { action, clientId: requireString(fields.client_id, 'client_id', 128) };
+    case 'revoke-user-tokens':
+      if (!isValidUserId(fields.user_id)) {
+        throw new InvalidRequest('user_id must be a non-empty string or a number');
+      }
+      return { action, userId: fields.user_id };
+  }
+}
+
+function requireString(value: unknown, name: string, maxLength: number, allowEmpty = false): string {
+  if (typeof value !== 'string' || (!allowEmpty && value.trim() === '') || value.length > maxLength) {
+    throw new InvalidRequest(`${name} must be a non-empty string of at most ${maxLength} characters`);
+  }
+  return value;
+}
+
+function parseGrantTypes(value: unknown): GrantType[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isGrantType)) {
+    throw new InvalidRequest(`grant_types must be a non-empty array of: ${GRANT_TYPES.join(', ')}`);
+  }
+  return [...new Set(value)];
+}
+
+const sanitize = (key: string): string => key.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?').slice(0, 40);

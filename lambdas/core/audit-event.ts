@@ -1,0 +1,17 @@
+import type { UserId } from './auth-check';
+import type { GrantType } from './grant-type';
+
+/**
+ * What happened, for the audit log. Never carries a token, secret, password or header:
+ * ids only, so the sink can log the whole object.
+ */
+export type AuditEvent =
+  | { type: 'token_issued'; grantType: GrantType; clientId: string; grantId: string; userId?: UserId }
+  | { type: 'token_refused'; grantType?: string; clientId?: string; error: string; reason: string }
+  | { type: 'refresh_token_reused'; clientId: string; grantId: string; userId?: UserId; revoked: boolean }
+  | { type: 'grant_revoked'; grantId: string; clientId?: string; reason: string }
+  | { type: 'admin_action'; action: string; clientId?: string; userId?: UserId; count?: number };
+
+export type AuditSink = (event: AuditEvent) => void;
+
+export const noAudit: AuditSink = () => {};

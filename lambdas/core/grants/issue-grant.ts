@@ -1,0 +1,53 @@
+import type { UserId } from '../auth-check';
+import type { GrantRecord } from '../grant-store';
+import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
+import type { TokenResponseBody } from '../token-response';
+import { tokenResponse } from '../token-response';
+import type { GrantContext } from './grant-context';
+
+/**
+ * Creates a new grant (one stored item, one write) and answers its first tokens.
+ * With `withRefreshToken`, a refresh token is issued too (password grant).
+ */
+export async function issueGrant(
+  context: GrantContext,
+  grant: { grantType: GrantRecord['grantType']; userId?: UserId; scope: readonly string[]; withRefreshToken: boolean },
+): Promise<TokenResponseBody> {
+  const { client, config, deps, now } = context;
+  const grantId = generateId(deps.random);
+  const accessSecret = generateSecret(deps.random);
+  const refreshSecret = grant.withRefreshToken ? generateSecret(deps.random) : undefined;
+  const accessExpiresAt = now + config.accessTokenTtlSeconds;
+  const refreshExpiresAt = refreshSecret === undefined ? undefined : now + config.refreshTokenTtlSeconds;
+  const record: GrantRecord = {
+    grantId,
+    clientId: client.clientId,
+    grantType: grant.grantType,
+    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
+    scope: grant.scope,
+    accessScope: grant.scope,
+    createdAt: now,
+    issuedAt: now,
+    accessHash: hashSecret(accessSecret),
+    accessExpiresAt,
+    ...(refreshSecret === undefined ? {} : { refreshHash: hashSecret(refreshSecret), refreshExpiresAt }),
+    consumedRefreshHashes: [],
+    expiresAt: Math.max(accessExpiresAt, refreshExpiresAt ?? 0),
+  };
+  // Stored before anything is answered: a token the client sees always exists.
+  await deps.grants.createGrant(record);
+  deps.audit({
+    type: 'token_issued',
+    grantType: grant.grantType,
+    clientId: client.clientId,
+    grantId,
+    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
+  });
+  return tokenResponse({
+    accessToken: formatToken(grantId, accessSecret),
+    expiresIn: config.accessTokenTtlSeconds,
+    ...(refreshSecret === undefined ? {} : { refreshToken: formatToken(grantId, refreshSecret) }),
+    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
+    scope: grant.scope,
+  });
+}

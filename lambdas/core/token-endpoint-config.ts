@@ -1,0 +1,42 @@
+import type { AuditSink } from './audit-event';
+import type { AuthCheck } from './auth-check';
+import type { ClientStore } from './client-store';
+import type { Clock } from './clock';
+import type { GrantStore } from './grant-store';
+import type { RandomSource } from './random-source';
+
+export interface TokenEndpointConfig {
+  /**
+   * Refuse requests that did not arrive over TLS. Security-relevant: only an explicit `false`
+   * turns it off (configuration parsing enforces that), for a loopback-only local stack.
+   */
+  readonly requireSsl: boolean;
+  readonly accessTokenTtlSeconds: number;
+  /** Each refresh token lives this long from its issue; every refresh issues a new one. */
+  readonly refreshTokenTtlSeconds: number;
+  /**
+   * A refresh token replayed within this many seconds after it was exchanged is refused without
+   * revoking the grant (tolerates a client's own duplicate requests). 0 = every replay is a breach
+   * and revokes the grant (RFC 9700 §4.14.2).
+   */
+  readonly refreshReuseGraceSeconds: number;
+  /** Realm in `WWW-Authenticate` challenges. */
+  readonly realm: string;
+}
+
+export interface TokenEndpointDeps {
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+  readonly authCheck: AuthCheck;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly audit: AuditSink;
+}
+
+export const DEFAULT_TOKEN_ENDPOINT_CONFIG: TokenEndpointConfig = Object.freeze({
+  requireSsl: true,
+  accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 30 * 24 * 3600,
+  refreshReuseGraceSeconds: 0,
+  realm: 'oauth2',
+});

@@ -1,0 +1,63 @@
+import type { UserId } from './auth-check';
+import type { ClientStore } from './client-store';
+import { type Clock, toEpochSeconds } from './clock';
+import type { GrantStore } from './grant-store';
+import { InvalidToken } from './oauth-errors';
+import { hashesEqual, hashSecret, parseToken } from './token-secrets';
+
+/** What a verified access token says; becomes the authorizer context. */
+export interface AccessTokenClaims {
+  readonly grantId: string;
+  readonly clientId: string;
+  readonly userId?: UserId;
+  readonly scope: readonly string[];
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+export interface VerifyAccessTokenDeps {
+  readonly grants: GrantStore;
+  /** May be a short-lived cache: disabling a client also revokes its grants, so the cache only bounds a race. */
+  readonly clients: ClientStore;
+  readonly clock: Clock;
+}
+
+/** RFC 6750 §2.1: `Bearer` (case-insensitive), one or more spaces, a b64token. */
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Extracts the raw bearer token (RFC 6750, not base64 of it as the original required). */
+export function parseBearerAuthorization(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return BEARER.exec(header)?.[1];
+}
+
+/**
+ * Verifies an access token: one strongly consistent read of its grant, plus the client (cached).
+ * Missing, malformed, unknown, expired, revoked, rotated-away or disabled-client tokens all throw
+ * the same `InvalidToken`; store failures propagate as `DependencyUnavailable`.
+ */
+export async function verifyAccessToken(
+  token: string | undefined,
+  deps: VerifyAccessTokenDeps,
+  realm: string,
+): Promise<AccessTokenClaims> {
+  const parsed = token === undefined ? undefined : parseToken(token);
+  if (parsed === undefined) throw new InvalidToken({ realm, cause: 'missing or malformed token' });
+  const grant = await deps.grants.getGrant(parsed.grantId);
+  if (grant === undefined) throw new InvalidToken({ realm, cause: 'unknown grant' });
+  if (!hashesEqual(hashSecret(parsed.secret), grant.accessHash)) {
+    throw new InvalidToken({ realm, cause: 'not the current access token of its grant' });
+  }
+  if (grant.revokedAt !== undefined) throw new InvalidToken({ realm, cause: 'grant revoked' });
+  if (grant.accessExpiresAt <= toEpochSeconds(deps.clock())) throw new InvalidToken({ realm, cause: 'expired' });
+  const client = await deps.clients.getClient(grant.clientId);
+  if (client === undefined || client.disabled) throw new InvalidToken({ realm, cause: 'client disabled or gone' });
+  return {
+    grantId: grant.grantId,
+    clientId: grant.clientId,
+    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
+    scope: grant.accessScope,
+    issuedAt: grant.issuedAt,
+    expiresAt: grant.accessExpiresAt,
+  };
+}

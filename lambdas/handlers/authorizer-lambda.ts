@@ -1,0 +1,20 @@
+import { createAuthorizerHandler } from '../http/authorizer-handler';
+import { createServiceLogger } from '../http/service-logger';
+import { CachedClientStore } from '../store/cached-client-store';
+import { type Environment, EnvironmentReader } from './environment-reader';
+import { buildStores } from './store-environment';
+
+/** Composition root of the authorizer Lambda: `REQUIRE_SSL`, `CLIENT_CACHE_TTL_SECONDS` (default 30). */
+export function buildAuthorizerLambda(env: Environment) {
+  const reader = new EnvironmentReader(env);
+  const requireSsl = reader.boolean('REQUIRE_SSL', true);
+  const cacheTtlSeconds = reader.integer('CLIENT_CACHE_TTL_SECONDS', 30, { min: 0, max: 300 });
+  const logger = createServiceLogger('oauth2-authorizer', reader.logLevel());
+  const { clients, grants } = buildStores(reader);
+  const clock = Date.now;
+  return createAuthorizerHandler(
+    { requireSsl, realm: 'oauth2' },
+    { grants, clients: new CachedClientStore(clients, cacheTtlSeconds * 1000, clock), clock },
+    logger,
+  );
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_TOKEN_ENDPOINT_CONFIG, type TokenEndpointConfig } from '../core/token-endpoint-config';
+import { auditTo, createServiceLogger } from '../http/service-logger';
+import { createTokenHandler } from '../http/token-handler';
+import { buildAuthCheck } from './auth-check-environment';
+import { type Environment, EnvironmentReader } from './environment-reader';
+import { buildStores } from './store-environment';
+
+const DAY = 24 * 3600;
+
+/** Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`, `REFRESH_REUSE_GRACE_SECONDS`. */
+export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
+  const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
+  return Object.freeze({
+    requireSsl: reader.boolean('REQUIRE_SSL', defaults.requireSsl),
+    accessTokenTtlSeconds: reader.integer('ACCESS_TOKEN_TTL_SECONDS', defaults.accessTokenTtlSeconds, {
+      min: 60,
+      max: DAY,
+    }),
+    refreshTokenTtlSeconds: reader.integer('REFRESH_TOKEN_TTL_SECONDS', defaults.refreshTokenTtlSeconds, {
+      min: 60,
+      max: 365 * DAY,
+    }),
+    refreshReuseGraceSeconds: reader.integer('REFRESH_REUSE_GRACE_SECONDS', defaults.refreshReuseGraceSeconds, {
+      min: 0,
+      max: 300,
+    }),
+    realm: defaults.realm,
+  });
+}
+
+/** Composition root of the token Lambda; the local stack calls it with its own environment. */
+export function buildTokenLambda(env: Environment, options: { authCheckSecret?: () => Promise<string | undefined> } = {}) {
+  const reader = new EnvironmentReader(env);
+  const config = readTokenEndpointConfig(reader);
+  const logger = createServiceLogger('oauth2-token', reader.logLevel());
+  const { clients, grants } = buildStores(reader);
+  const clock = Date.now;
+  const authCheck = buildAuthCheck(reader, clock, options.authCheckSecret);
+  return createTokenHandler(config, { clients, grants, authCheck, clock, random: randomBytes, audit: auditTo(logger) }, logger);
+}

@@ -1,0 +1,69 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { type AdminDeps, type AdminResult, type ClientView, runAdminCommand } from '../core/admin-actions';
+import { parseAdminCommand } from '../core/admin-command';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { OAuthError, oauthErrorBody, ServerError, TemporarilyUnavailable } from '../core/oauth-errors';
+
+type Json = Record<string, unknown>;
+
+const clientJson = (client: ClientView): Json => ({
+  client_id: client.clientId,
+  name: client.name,
+  grant_types: client.grantTypes,
+  scope: client.scope.join(' '),
+  created_at: new Date(client.createdAt * 1000).toISOString(),
+  disabled: client.disabled,
+});
+
+/** Wire shapes of the admin function's answers (snake_case, like the token endpoint's). */
+export function adminResultJson(result: AdminResult): Json {
+  switch (result.action) {
+    case 'create-client': {
+      const { disabled: _disabled, ...client } = clientJson(result.client);
+      // The secret is shown once, here; only its hash is stored.
+      return { client_id: client.client_id, client_secret: result.clientSecret, ...client };
+    }
+    case 'list-clients':
+      return { clients: result.clients.map(clientJson) };
+    case 'rotate-secret':
+      return {
+        client_id: result.clientId,
+        client_secret: result.clientSecret,
+        rotated_at: new Date(result.rotatedAt * 1000).toISOString(),
+      };
+    case 'disable-client':
+      return { client_id: result.clientId, disabled: true, revoked_grants: result.revokedGrants };
+    case 'revoke-user-tokens':
+      return { user_id: result.userId, revoked_grants: result.revokedGrants };
+  }
+}
+
+/**
+ * The admin function: never behind HTTP, invoked with `aws lambda invoke` or the CLI. Errors are
+ * answered as `{"error","error_description"}` payloads (not thrown) so the caller always gets JSON.
+ */
+export function createAdminHandler(deps: AdminDeps, logger: Logger) {
+  return middy<unknown, Json>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      try {
+        const command = parseAdminCommand(event);
+        logger.info('admin action', { action: command.action });
+        return adminResultJson(await runAdminCommand(command, deps));
+      } catch (error) {
+        const failure =
+          error instanceof OAuthError
+            ? error
+            : error instanceof DependencyUnavailable
+              ? new TemporarilyUnavailable({ cause: error })
+              : new ServerError({ cause: error });
+        logger.warn('admin action failed', {
+          error: failure.code,
+          cause: error instanceof Error ? error.name : typeof error,
+        });
+        return oauthErrorBody(failure);
+      }
+    });
+}

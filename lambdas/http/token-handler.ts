@@ -1,0 +1,33 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { TokenEndpointConfig, TokenEndpointDeps } from '../core/token-endpoint-config';
+import { issueToken } from '../core/token-endpoint';
+import { arrivedOverTls, bodyText, hasQueryParameters, headerValue } from './api-gateway-request';
+import { jsonResponse } from './http-response';
+import { oauthErrorMiddleware } from './oauth-error-middleware';
+
+/** `POST /oauth2/token` as an API Gateway (REST, proxy) Lambda handler. */
+export function createTokenHandler(config: TokenEndpointConfig, deps: TokenEndpointDeps, logger: Logger) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(oauthErrorMiddleware(logger))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .handler(async (event) => {
+      const body = await issueToken(
+        {
+          method: event.httpMethod,
+          secure: arrivedOverTls(event),
+          contentType: headerValue(event, 'content-type'),
+          authorization: headerValue(event, 'authorization'),
+          hasQueryParameters: hasQueryParameters(event),
+          body: () => bodyText(event),
+        },
+        config,
+        deps,
+      );
+      return jsonResponse(200, body);
+    });
+}

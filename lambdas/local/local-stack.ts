@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { buildAdminLambda } from '../handlers/admin-lambda';
+import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
+import type { Environment } from '../handlers/environment-reader';
+import { buildMeLambda } from '../handlers/me-lambda';
+import { buildTokenLambda } from '../handlers/token-lambda';
+import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
+import { jsonResponse } from '../http/http-response';
+import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
+import { createTablesIfMissing } from '../store/table-definitions';
+import {
+  type RawHttpRequest,
+  localLambdaContext,
+  policyAllows,
+  readRawRequest,
+  toAuthorizerEvent,
+  toProxyEvent,
+  writeProxyResult,
+} from './api-gateway-emulation';
+import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
+import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
+
+export interface LocalStackOptions {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Keep dynalite's data on disk here; in memory when absent. */
+  readonly dataDir?: string;
+  /** Use this DynamoDB-compatible endpoint instead of the embedded dynalite. */
+  readonly dynamodbEndpoint?: string;
+  /** The deployer's HTTP AuthCheck hook; the built-in demo checker when absent. */
+  readonly authCheckUrl?: string;
+  readonly authCheckSecret?: string;
+  /** Defaults to false: the local stack speaks plain HTTP on loopback. */
+  readonly requireSsl?: boolean;
+  /** Extra handler settings (ACCESS_TOKEN_TTL_SECONDS, LOG_LEVEL, …), passed as the Lambdas' environment. */
+  readonly environment?: Environment;
+  /** Create (or re-key) the demo client at start. Default true. */
+  readonly demoClient?: boolean;
+}
+
+export interface DemoClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly requireSsl: boolean;
+  readonly usesDemoAuthCheck: boolean;
+  readonly demoClient?: DemoClient;
+  readonly dataDir?: string;
+  close(): Promise<void>;
+}
+
+export const LOCAL_TABLES = Object.freeze({ clients: 'oauth2-clients', grants: 'oauth2-grants' });
+export const ADMIN_FUNCTION_NAME = 'admin';
+const DEMO_CLIENT_NAME = 'local-demo-client';
+/** Local requests are tiny; anything larger is refused before a handler sees it. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Runs the deployed paths on one HTTP server, translating each request into the API Gateway
+ * event the Lambda would get and calling the same handler builders the Lambdas use.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const requireSsl = options.requireSsl ?? false;
+  const stoppers: Array<() => Promise<void>> = [];
+  try {
+    let endpoint = options.dynamodbEndpoint;
+    if (endpoint === undefined) {
+      const dynalite: EmbeddedDynalite = await startEmbeddedDynalite(
+        options.dataDir === undefined ? {} : { path: options.dataDir },
+      );
+      stoppers.push(dynalite.stop);
+      endpoint = dynalite.endpoint;
+    }
+    const { client } = createDynamoDbDocumentClient({ endpoint });
+    await createTablesIfMissing(client, LOCAL_TABLES);
+    client.destroy();
+
+    let authCheckUrl = options.authCheckUrl;
+    let authCheckSecret = options.authCheckSecret;
+    if (authCheckUrl === undefined) {
+      authCheckSecret = randomBytes(32).toString('base64url');
+      const hook: DemoAuthCheckHook = await startDemoAuthCheckHook(authCheckSecret);
+      stoppers.push(hook.stop);
+      authCheckUrl = hook.url;
+    }
+
+    const env: Environment = {
+      LOG_LEVEL: 'WARN',
+      ...options.environment,
+      CLIENTS_TABLE: LOCAL_TABLES.clients,
+      GRANTS_TABLE: LOCAL_TABLES.grants,
+      DYNAMODB_ENDPOINT: endpoint,
+      REQUIRE_SSL: String(requireSsl),
+      AUTH_CHECK_URL: authCheckUrl,
+      AUTH_CHECK_SECRET: authCheckSecret,
+    };
+    const token = buildTokenLambda(env) as unknown as ProxyHandler;
+    const me = buildMeLambda(env) as unknown as ProxyHandler;
+    const authorizer = buildAuthorizerLambda(env) as unknown as (
+      event: ReturnType<typeof toAuthorizerEvent>,
+      context: Context,
+    ) => Promise<APIGatewayAuthorizerResult>;
+    const admin = buildAdminLambda(env) as unknown as (event: unknown, context: Context) => Promise<unknown>;
+
+    const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
+
+    const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
+      if (raw.path === '/oauth2/token') return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
+      if (raw.path === '/me') {
+        if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
+        return authorize(raw, authorizer, (context) =>
+          me(toProxyEvent(raw, '/me', context), localLambdaContext('me')),
+        );
+      }
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(raw.path);
+      if (invoke !== null) return invokeAdmin(raw, decodeURIComponent(invoke[1] as string), admin);
+      return jsonResponse(404, { message: 'Not Found' });
+    };
+
+    const server = createServer((request, response) => {
+      void serve(request, response, route);
+    });
+    await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
+    stoppers.unshift(() => close(server));
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${host}:${address.port}`,
+      requireSsl,
+      usesDemoAuthCheck: options.authCheckUrl === undefined,
+      ...(demoClient === undefined ? {} : { demoClient }),
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      close: () => stopAll(stoppers),
+    };
+  } catch (error) {
+    await stopAll(stoppers);
+    throw error;
+  }
+}
+
+const methodNotAllowed = { error: 'invalid_request', error_description: 'This resource only supports GET' };
+
+/**
+ * API Gateway's part of the authorizer contract: 401 for `Unauthorized`, and for any other failure
+ * the stack's AUTHORIZER_FAILURE gateway response (503), never the route's handler.
+ */
+async function authorize(
+  raw: RawHttpRequest,
+  authorizer: (event: ReturnType<typeof toAuthorizerEvent>, context: Context) => Promise<APIGatewayAuthorizerResult>,
+  next: (context: Record<string, unknown>) => Promise<APIGatewayProxyResult>,
+): Promise<APIGatewayProxyResult> {
+  let result: APIGatewayAuthorizerResult;
+  try {
+    result = await authorizer(toAuthorizerEvent(raw, raw.path), localLambdaContext('authorizer'));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    if (message === UNAUTHORIZED) return unauthorizedGatewayResponse();
+    return jsonResponse(503, {
+      error: message === AUTHORIZER_UNAVAILABLE ? AUTHORIZER_UNAVAILABLE : 'temporarily_unavailable',
+      error_description: 'The service is temporarily unavailable, retry later',
+    });
+  }
+  if (!policyAllows(result)) return jsonResponse(403, { message: 'User is not authorized to access this resource' });
+  return next({ ...result.context, principalId: result.principalId });
+}
+
+/** RFC 6750 §3: the challenge the deployed stack's UNAUTHORIZED gateway response also sends. */
+export function unauthorizedGatewayResponse(): APIGatewayProxyResult {
+  return jsonResponse(
+    401,
+    { error: 'invalid_token', error_description: 'The access token is missing, invalid, expired or revoked' },
+    { 'WWW-Authenticate': 'Bearer realm="oauth2", error="invalid_token"' },
+  );
+}
+
+/** The Lambda Invoke API (`aws lambda invoke --endpoint-url`), for the admin function only. */
+async function invokeAdmin(
+  raw: RawHttpRequest,
+  functionName: string,
+  admin: (event: unknown, context: Context) => Promise<unknown>,
+): Promise<APIGatewayProxyResult> {
+  // A name, `name:qualifier`, or an ARN `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
+  const name = (functionName.startsWith('arn:') ? functionName.split(':')[6] : functionName.split(':')[0]) ?? '';
+  if (raw.method !== 'POST') return jsonResponse(405, { message: 'Method Not Allowed' }, { Allow: 'POST' });
+  if (name !== ADMIN_FUNCTION_NAME) {
+    return lambdaError(404, 'ResourceNotFoundException', `Function not found: ${ADMIN_FUNCTION_NAME} is the only local function`);
+  }
+  let payload: unknown;
+  try {
+    payload = raw.body.length === 0 ? {} : JSON.parse(raw.body.toString('utf8'));
+  } catch {
+    return lambdaError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+  }
+  try {
+    const result = await admin(payload, localLambdaContext(ADMIN_FUNCTION_NAME));
+    return { statusCode: 200, headers: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' }, body: JSON.stringify(result) };
+  } catch (error) {
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' },
+      body: JSON.stringify({ errorType: error instanceof Error ? error.name : 'Error', errorMessage: 'admin function failed' }),
+    };
+  }
+}
+
+const lambdaError = (status: number, type: string, message: string): APIGatewayProxyResult => ({
+  statusCode: status,
+  headers: { 'Content-Type': 'application/json', 'X-Amzn-ErrorType': type },
+  body: JSON.stringify({ Type: 'User', message }),
+});
+
+/** Creates the demo client once, or re-keys it when the data outlived a restart (only hashes are kept). */
+async function ensureDemoClient(admin: (event: unknown, context: Context) => Promise<unknown>): Promise<DemoClient> {
+  const listed = (await admin({ action: 'list-clients' }, localLambdaContext(ADMIN_FUNCTION_NAME))) as {
+    clients?: Array<{ client_id: string; name: string; disabled: boolean }>;
+  };
+  const existing = listed.clients?.find((client) => client.name === DEMO_CLIENT_NAME && !client.disabled);
+  const result = (await admin(
+    existing === undefined
+      ? {
+          action: 'create-client',
+          name: DEMO_CLIENT_NAME,
+          grant_types: ['password', 'refresh_token', 'client_credentials'],
+          scope: 'profile email',
+        }
+      : { action: 'rotate-secret', client_id: existing.client_id },
+    localLambdaContext(ADMIN_FUNCTION_NAME),
+  )) as { client_id?: string; client_secret?: string; error?: string };
+  if (result.client_id === undefined || result.client_secret === undefined) {
+    throw new Error(`could not create the demo client: ${result.error ?? 'unknown error'}`);
+  }
+  return { clientId: result.client_id, clientSecret: result.client_secret };
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  route: (raw: RawHttpRequest) => Promise<APIGatewayProxyResult>,
+): Promise<void> {
+  try {
+    const raw = await readRawRequest(request, MAX_REQUEST_BYTES);
+    if (raw === 'too-large') {
+      writeProxyResult(response, jsonResponse(413, { error: 'invalid_request', error_description: 'The request is too large' }));
+      return;
+    }
+    writeProxyResult(response, await route(raw));
+  } catch {
+    // Handlers answer their own errors; reaching here means the socket or the emulation failed.
+    if (!response.headersSent) {
+      writeProxyResult(response, jsonResponse(500, { error: 'server_error', error_description: 'Internal server error' }));
+    } else {
+      response.destroy();
+    }
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function stopAll(stoppers: Array<() => Promise<void>>): Promise<void> {
+  for (const stop of stoppers.splice(0)) {
+    await stop().catch(() => {});
+  }
+}
+
+export { DEMO_USER };
