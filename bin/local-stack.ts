@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { type LocalStack, startLocalStack } from '../lambdas/local/local-stack';
-import { DEMO_USER } from '../lambdas/local/demo-auth-check-hook';
 import { ConfigurationError } from '../lambdas/handlers/configuration-error';
 import { EnvironmentReader } from '../lambdas/handlers/environment-reader';
+import { DEMO_USER } from '../lambdas/local/demo-auth-check-hook';
+import { type LocalStack, startLocalStack } from '../lambdas/local/local-stack';
 
 /** Settings the Lambdas read that the local stack passes through unchanged. */
 const PASS_THROUGH = [
@@ -17,6 +17,8 @@ const PASS_THROUGH = [
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // The Lambdas run on Node 22+; on a Node 20 laptop the SDK's upgrade notice is noise, not news.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const env = new EnvironmentReader(process.env);
   const host = env.optional('HOST') ?? '127.0.0.1';
   const port = env.integer('PORT', 3000, { min: 0, max: 65_535 });
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
   const dynamodbEndpoint = env.optional('DYNAMODB_ENDPOINT');
   const authCheckUrl = env.optional('AUTH_CHECK_URL');
   const authCheckSecret = env.optional('AUTH_CHECK_SECRET');
-  const environment = Object.fromEntries(PASS_THROUGH.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])));
+  const environment = Object.fromEntries(
+    PASS_THROUGH.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]])),
+  );
   const stack = await startLocalStack({
     host,
     port,
@@ -43,7 +47,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-function printBanner(stack: LocalStack, info: { host: string; dataDir?: string; dynamodbEndpoint?: string; ms: number }) {
+function printBanner(
+  stack: LocalStack,
+  info: { host: string; dataDir?: string; dynamodbEndpoint?: string; ms: number },
+) {
   const lines = [
     `OAuth 2.0 token service (local stack) ready in ${Math.round(info.ms)} ms`,
     `  base URL:      ${stack.url}`,
@@ -54,7 +61,9 @@ function printBanner(stack: LocalStack, info: { host: string; dataDir?: string; 
     `  HTTPS:         ${stack.requireSsl ? 'required (send X-Forwarded-Proto: https from your TLS proxy)' : 'NOT required (REQUIRE_SSL=false: plain HTTP, for loopback development only)'}`,
   ];
   if (info.host !== '127.0.0.1' && info.host !== 'localhost' && info.host !== '::1') {
-    lines.push(`  WARNING: listening on ${info.host}, not loopback: the admin Invoke API has no authentication here.`);
+    lines.push(
+      `  WARNING: listening on ${info.host}, not loopback: the admin Invoke API has no authentication here.`,
+    );
   }
   if (stack.usesDemoAuthCheck) {
     lines.push(
@@ -78,7 +87,10 @@ function printBanner(stack: LocalStack, info: { host: string; dataDir?: string; 
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigurationError ? `configuration error: ${error.message}` : String(error instanceof Error ? error.stack : error);
+  const message =
+    error instanceof ConfigurationError
+      ? `configuration error: ${error.message}`
+      : String(error instanceof Error ? error.stack : error);
   console.error(`local stack failed to start: ${message}`);
   process.exit(1);
 });

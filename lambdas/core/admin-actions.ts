@@ -71,7 +71,9 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       deps.audit({ type: 'admin_action', action: command.action, count: clients.length });
       return {
         action: command.action,
-        clients: clients.map(toClientView).sort((a, b) => a.createdAt - b.createdAt || cmp(a.clientId, b.clientId)),
+        clients: clients
+          .map(toClientView)
+          .sort((a, b) => a.createdAt - b.createdAt || cmp(a.clientId, b.clientId)),
       };
     }
     case 'rotate-secret': {
@@ -87,13 +89,31 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         throw new InvalidRequest('No client with this client_id');
       }
       // Revoking the grants makes existing tokens die at once, even where a client cache is still warm.
-      const revokedGrants = await revokeAll(await deps.grants.listGrantIdsByClient(command.clientId), deps, now);
-      deps.audit({ type: 'admin_action', action: command.action, clientId: command.clientId, count: revokedGrants });
+      const revokedGrants = await revokeAll(
+        await deps.grants.listGrantIdsByClient(command.clientId),
+        deps,
+        now,
+      );
+      deps.audit({
+        type: 'admin_action',
+        action: command.action,
+        clientId: command.clientId,
+        count: revokedGrants,
+      });
       return { action: command.action, clientId: command.clientId, revokedGrants };
     }
     case 'revoke-user-tokens': {
-      const revokedGrants = await revokeAll(await deps.grants.listGrantIdsByUser(userKeyOf(command.userId)), deps, now);
-      deps.audit({ type: 'admin_action', action: command.action, userId: command.userId, count: revokedGrants });
+      const revokedGrants = await revokeAll(
+        await deps.grants.listGrantIdsByUser(userKeyOf(command.userId)),
+        deps,
+        now,
+      );
+      deps.audit({
+        type: 'admin_action',
+        action: command.action,
+        userId: command.userId,
+        count: revokedGrants,
+      });
       return { action: command.action, userId: command.userId, revokedGrants };
     }
   }

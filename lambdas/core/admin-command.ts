@@ -45,7 +45,8 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
         action,
         name: requireString(fields.name, 'name', 200),
         grantTypes: parseGrantTypes(fields.grant_types),
-        scope: fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true)),
+        scope:
+          fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true)),
       };
     case 'list-clients':
       return { action };

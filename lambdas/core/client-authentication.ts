@@ -58,7 +58,9 @@ export function extractClientCredentials(
   const bodySecret = params.get('client_secret');
   if (authorization !== undefined && authorization.trim() !== '') {
     if (bodyId !== undefined || bodySecret !== undefined) {
-      throw new InvalidRequest('Client credentials must be sent in the Authorization header or the body, not both');
+      throw new InvalidRequest(
+        'Client credentials must be sent in the Authorization header or the body, not both',
+      );
     }
     return parseBasicCredentials(authorization, realm);
   }

@@ -10,7 +10,9 @@ const MEDIA_TYPE = 'application/x-www-form-urlencoded';
  * (or none) is accepted because every value we read is UTF-8 text.
  */
 export function assertFormContentType(contentType: string | undefined): void {
-  const [mediaType = '', ...parameters] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const [mediaType = '', ...parameters] = (contentType ?? '')
+    .split(';')
+    .map((part) => part.trim().toLowerCase());
   if (mediaType !== MEDIA_TYPE) {
     throw new InvalidRequest(`The request body must be ${MEDIA_TYPE}`);
   }

@@ -2,11 +2,11 @@ import { authenticateClient, extractClientCredentials } from './client-authentic
 import { toEpochSeconds } from './clock';
 import { DependencyUnavailable } from './dependency-unavailable';
 import { assertFormContentType, parseFormParams } from './form-params';
+import { type GrantType, isGrantType } from './grant-type';
 import { clientCredentialsGrant } from './grants/client-credentials-grant';
 import type { GrantHandler } from './grants/grant-context';
 import { passwordGrant } from './grants/password-grant';
 import { refreshTokenGrant } from './grants/refresh-token-grant';
-import { type GrantType, isGrantType } from './grant-type';
 import {
   InvalidRequest,
   OAuthError,
@@ -67,7 +67,8 @@ export async function issueToken(
     const now = toEpochSeconds(deps.clock());
     return await GRANTS[grantType]({ client, params, config, deps, now });
   } catch (error) {
-    const failure = error instanceof DependencyUnavailable ? new TemporarilyUnavailable({ cause: error }) : error;
+    const failure =
+      error instanceof DependencyUnavailable ? new TemporarilyUnavailable({ cause: error }) : error;
     if (failure instanceof OAuthError) {
       deps.audit({
         type: 'token_refused',

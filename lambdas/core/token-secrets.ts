@@ -20,7 +20,8 @@ export const generateId = (random: RandomSource): string => toBase64Url(random(I
  * SHA-256 of a secret, base64url. A fast hash is enough here: every secret we hash carries
  * 256 random bits, so there is nothing to brute-force; a dump of hashes yields no usable secret.
  */
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('base64url');
+export const hashSecret = (secret: string): string =>
+  createHash('sha256').update(secret, 'utf8').digest('base64url');
 
 /** Constant-time comparison of two hashes produced by `hashSecret`. */
 export function hashesEqual(a: string, b: string): boolean {

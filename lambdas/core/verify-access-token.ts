@@ -49,9 +49,11 @@ export async function verifyAccessToken(
     throw new InvalidToken({ realm, cause: 'not the current access token of its grant' });
   }
   if (grant.revokedAt !== undefined) throw new InvalidToken({ realm, cause: 'grant revoked' });
-  if (grant.accessExpiresAt <= toEpochSeconds(deps.clock())) throw new InvalidToken({ realm, cause: 'expired' });
+  if (grant.accessExpiresAt <= toEpochSeconds(deps.clock()))
+    throw new InvalidToken({ realm, cause: 'expired' });
   const client = await deps.clients.getClient(grant.clientId);
-  if (client === undefined || client.disabled) throw new InvalidToken({ realm, cause: 'client disabled or gone' });
+  if (client === undefined || client.disabled)
+    throw new InvalidToken({ realm, cause: 'client disabled or gone' });
   return {
     grantId: grant.grantId,
     clientId: grant.clientId,

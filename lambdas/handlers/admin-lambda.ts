@@ -9,5 +9,8 @@ export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
   const { clients, grants } = buildStores(reader);
-  return createAdminHandler({ clients, grants, clock: Date.now, random: randomBytes, audit: auditTo(logger) }, logger);
+  return createAdminHandler(
+    { clients, grants, clock: Date.now, random: randomBytes, audit: auditTo(logger) },
+    logger,
+  );
 }

@@ -27,9 +27,13 @@ export function buildAuthCheck(
   if (url !== undefined) {
     let parsed: URL;
     try {
-      parsed = parseAuthCheckUrl(url, { allowInsecureHttp: reader.boolean('AUTH_CHECK_ALLOW_INSECURE_HTTP', false) });
+      parsed = parseAuthCheckUrl(url, {
+        allowInsecureHttp: reader.boolean('AUTH_CHECK_ALLOW_INSECURE_HTTP', false),
+      });
     } catch (error) {
-      throw new ConfigurationError(`AUTH_CHECK_URL: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigurationError(
+        `AUTH_CHECK_URL: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const staticSecret = reader.optional('AUTH_CHECK_SECRET');
     return createHttpAuthCheck({ url: parsed, timeoutMs, clock, secret: secret ?? staticSecret });
@@ -42,7 +46,11 @@ export function buildAuthCheck(
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined
       ? {}
-      : { endpoint, region: region ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      : {
+          endpoint,
+          region: region ?? 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
   });
   return createLambdaAuthCheck({ lambda, functionName: functionName as string, timeoutMs });
 }

@@ -35,7 +35,9 @@ export class EnvironmentReader {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
-      throw new ConfigurationError(`${name} must be an integer from ${bounds.min} to ${bounds.max}, got "${raw}"`);
+      throw new ConfigurationError(
+        `${name} must be an integer from ${bounds.min} to ${bounds.max}, got "${raw}"`,
+      );
     }
     return value;
   }

@@ -1,5 +1,5 @@
-import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../store/dynamodb-grant-store';
 import type { EnvironmentReader } from './environment-reader';
 

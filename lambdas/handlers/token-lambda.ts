@@ -21,21 +21,32 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
       min: 60,
       max: 365 * DAY,
     }),
-    refreshReuseGraceSeconds: reader.integer('REFRESH_REUSE_GRACE_SECONDS', defaults.refreshReuseGraceSeconds, {
-      min: 0,
-      max: 300,
-    }),
+    refreshReuseGraceSeconds: reader.integer(
+      'REFRESH_REUSE_GRACE_SECONDS',
+      defaults.refreshReuseGraceSeconds,
+      {
+        min: 0,
+        max: 300,
+      },
+    ),
     realm: defaults.realm,
   });
 }
 
 /** Composition root of the token Lambda; the local stack calls it with its own environment. */
-export function buildTokenLambda(env: Environment, options: { authCheckSecret?: () => Promise<string | undefined> } = {}) {
+export function buildTokenLambda(
+  env: Environment,
+  options: { authCheckSecret?: () => Promise<string | undefined> } = {},
+) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
   const { clients, grants } = buildStores(reader);
   const clock = Date.now;
   const authCheck = buildAuthCheck(reader, clock, options.authCheckSecret);
-  return createTokenHandler(config, { clients, grants, authCheck, clock, random: randomBytes, audit: auditTo(logger) }, logger);
+  return createTokenHandler(
+    config,
+    { clients, grants, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    logger,
+  );
 }

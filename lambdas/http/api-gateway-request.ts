@@ -6,7 +6,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type HeaderCarrier = Pick<APIGatewayProxyEvent, 'headers'> | Pick<APIGatewayRequestAuthorizerEvent, 'headers'>;
+type HeaderCarrier =
+  | Pick<APIGatewayProxyEvent, 'headers'>
+  | Pick<APIGatewayRequestAuthorizerEvent, 'headers'>;
 
 /** Case-insensitive header lookup; API Gateway keeps the client's spelling, the header normalizer lowercases. */
 export function headerValue(event: HeaderCarrier, name: string): string | undefined {
@@ -27,7 +29,9 @@ export function arrivedOverTls(event: HeaderCarrier): boolean {
   return proto?.split(',')[0]?.trim().toLowerCase() === 'https';
 }
 
-export function hasQueryParameters(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): boolean {
+export function hasQueryParameters(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>,
+): boolean {
   const single = event.queryStringParameters ?? {};
   const multi = event.multiValueQueryStringParameters ?? {};
   return Object.keys(single).length > 0 || Object.keys(multi).length > 0;

@@ -40,12 +40,19 @@ export function authorizerContext(claims: AccessTokenClaims): Record<string, str
     scope: claims.scope.join(' '),
     ...(claims.userId === undefined
       ? {}
-      : { user_id: String(claims.userId), user_id_type: typeof claims.userId === 'number' ? 'number' : 'string' }),
+      : {
+          user_id: String(claims.userId),
+          user_id_type: typeof claims.userId === 'number' ? 'number' : 'string',
+        }),
   };
 }
 
 /** A REQUEST-type Lambda authorizer for REST APIs: `Authorization: Bearer <access token>` (RFC 6750 §2.1). */
-export function createAuthorizerHandler(config: AuthorizerConfig, deps: VerifyAccessTokenDeps, logger: Logger) {
+export function createAuthorizerHandler(
+  config: AuthorizerConfig,
+  deps: VerifyAccessTokenDeps,
+  logger: Logger,
+) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -58,13 +65,18 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: VerifyAc
           principalId: String(claims.userId ?? claims.clientId),
           policyDocument: {
             Version: '2012-10-17',
-            Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(event.methodArn) }],
+            Statement: [
+              { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(event.methodArn) },
+            ],
           },
           context: authorizerContext(claims),
         };
       } catch (error) {
         if (error instanceof DependencyUnavailable) {
-          logger.error('authorizer dependency failed', { dependency: error.dependency, cause: error.message });
+          logger.error('authorizer dependency failed', {
+            dependency: error.dependency,
+            cause: error.message,
+          });
           throw new Error(AUTHORIZER_UNAVAILABLE);
         }
         if (error instanceof OAuthError) logOAuthError(logger, error);

@@ -8,7 +8,11 @@ export const NO_STORE_HEADERS = Object.freeze({
   Pragma: 'no-cache',
 });
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
   return { statusCode, headers: { ...NO_STORE_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 

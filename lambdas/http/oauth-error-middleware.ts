@@ -8,7 +8,9 @@ import { logOAuthError } from './service-logger';
  * Turns whatever a handler threw into an RFC-shaped JSON error. Placed first in the chain so it
  * also catches failures of the other middlewares.
  */
-export const oauthErrorMiddleware = <TEvent>(logger: Logger): middy.MiddlewareObj<TEvent, APIGatewayProxyResult> => ({
+export const oauthErrorMiddleware = <TEvent>(
+  logger: Logger,
+): middy.MiddlewareObj<TEvent, APIGatewayProxyResult> => ({
   onError: async (request) => {
     const error = toOAuthError(request.error);
     logOAuthError(logger, error);

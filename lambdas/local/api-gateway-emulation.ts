@@ -23,7 +23,10 @@ const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_API_ID = 'local';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readRawRequest(request: IncomingMessage, maxBytes: number): Promise<RawHttpRequest | 'too-large'> {
+export async function readRawRequest(
+  request: IncomingMessage,
+  maxBytes: number,
+): Promise<RawHttpRequest | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -135,7 +138,9 @@ export function toAuthorizerEvent(raw: RawHttpRequest, resource: string): APIGat
 
 /** True when the authorizer's policy allows this method ARN (we only ever emit whole-API Allows). */
 export function policyAllows(result: APIGatewayAuthorizerResult): boolean {
-  return result.policyDocument.Statement.every((statement) => 'Effect' in statement && statement.Effect === 'Allow');
+  return result.policyDocument.Statement.every(
+    (statement) => 'Effect' in statement && statement.Effect === 'Allow',
+  );
 }
 
 /** Enough of a Lambda context for Powertools' logger and middy. */
@@ -160,7 +165,10 @@ export function localLambdaContext(functionName: string): Context {
 export function writeProxyResult(response: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
-  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+    headers[name] = values.map(String);
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body, 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
   response.writeHead(result.statusCode, headers).end(body);
 }

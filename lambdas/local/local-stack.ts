@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  Context,
+} from 'aws-lambda';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
@@ -12,9 +17,9 @@ import { jsonResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { createTablesIfMissing } from '../store/table-definitions';
 import {
-  type RawHttpRequest,
   localLambdaContext,
   policyAllows,
+  type RawHttpRequest,
   readRawRequest,
   toAuthorizerEvent,
   toProxyEvent,
@@ -114,7 +119,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
 
     const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
-      if (raw.path === '/oauth2/token') return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
+      if (raw.path === '/oauth2/token')
+        return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
         return authorize(raw, authorizer, (context) =>
@@ -155,7 +161,10 @@ const methodNotAllowed = { error: 'invalid_request', error_description: 'This re
  */
 async function authorize(
   raw: RawHttpRequest,
-  authorizer: (event: ReturnType<typeof toAuthorizerEvent>, context: Context) => Promise<APIGatewayAuthorizerResult>,
+  authorizer: (
+    event: ReturnType<typeof toAuthorizerEvent>,
+    context: Context,
+  ) => Promise<APIGatewayAuthorizerResult>,
   next: (context: Record<string, unknown>) => Promise<APIGatewayProxyResult>,
 ): Promise<APIGatewayProxyResult> {
   let result: APIGatewayAuthorizerResult;
@@ -169,7 +178,8 @@ async function authorize(
       error_description: 'The service is temporarily unavailable, retry later',
     });
   }
-  if (!policyAllows(result)) return jsonResponse(403, { message: 'User is not authorized to access this resource' });
+  if (!policyAllows(result))
+    return jsonResponse(403, { message: 'User is not authorized to access this resource' });
   return next({ ...result.context, principalId: result.principalId });
 }
 
@@ -189,10 +199,15 @@ async function invokeAdmin(
   admin: (event: unknown, context: Context) => Promise<unknown>,
 ): Promise<APIGatewayProxyResult> {
   // A name, `name:qualifier`, or an ARN `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
-  const name = (functionName.startsWith('arn:') ? functionName.split(':')[6] : functionName.split(':')[0]) ?? '';
+  const name =
+    (functionName.startsWith('arn:') ? functionName.split(':')[6] : functionName.split(':')[0]) ?? '';
   if (raw.method !== 'POST') return jsonResponse(405, { message: 'Method Not Allowed' }, { Allow: 'POST' });
   if (name !== ADMIN_FUNCTION_NAME) {
-    return lambdaError(404, 'ResourceNotFoundException', `Function not found: ${ADMIN_FUNCTION_NAME} is the only local function`);
+    return lambdaError(
+      404,
+      'ResourceNotFoundException',
+      `Function not found: ${ADMIN_FUNCTION_NAME} is the only local function`,
+    );
   }
   let payload: unknown;
   try {
@@ -202,12 +217,19 @@ async function invokeAdmin(
   }
   try {
     const result = await admin(payload, localLambdaContext(ADMIN_FUNCTION_NAME));
-    return { statusCode: 200, headers: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' }, body: JSON.stringify(result) };
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' },
+      body: JSON.stringify(result),
+    };
   } catch (error) {
     return {
       statusCode: 200,
       headers: { 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' },
-      body: JSON.stringify({ errorType: error instanceof Error ? error.name : 'Error', errorMessage: 'admin function failed' }),
+      body: JSON.stringify({
+        errorType: error instanceof Error ? error.name : 'Error',
+        errorMessage: 'admin function failed',
+      }),
     };
   }
 }
@@ -219,7 +241,9 @@ const lambdaError = (status: number, type: string, message: string): APIGatewayP
 });
 
 /** Creates the demo client once, or re-keys it when the data outlived a restart (only hashes are kept). */
-async function ensureDemoClient(admin: (event: unknown, context: Context) => Promise<unknown>): Promise<DemoClient> {
+async function ensureDemoClient(
+  admin: (event: unknown, context: Context) => Promise<unknown>,
+): Promise<DemoClient> {
   const listed = (await admin({ action: 'list-clients' }, localLambdaContext(ADMIN_FUNCTION_NAME))) as {
     clients?: Array<{ client_id: string; name: string; disabled: boolean }>;
   };
@@ -249,14 +273,20 @@ async function serve(
   try {
     const raw = await readRawRequest(request, MAX_REQUEST_BYTES);
     if (raw === 'too-large') {
-      writeProxyResult(response, jsonResponse(413, { error: 'invalid_request', error_description: 'The request is too large' }));
+      writeProxyResult(
+        response,
+        jsonResponse(413, { error: 'invalid_request', error_description: 'The request is too large' }),
+      );
       return;
     }
     writeProxyResult(response, await route(raw));
   } catch {
     // Handlers answer their own errors; reaching here means the socket or the emulation failed.
     if (!response.headersSent) {
-      writeProxyResult(response, jsonResponse(500, { error: 'server_error', error_description: 'Internal server error' }));
+      writeProxyResult(
+        response,
+        jsonResponse(500, { error: 'server_error', error_description: 'Internal server error' }),
+      );
     } else {
       response.destroy();
     }

@@ -5,6 +5,9 @@ import { issueGrant } from './issue-grant';
 /** RFC 6749 §4.4: the client acts on its own behalf; no refresh token (§4.4.3), no user. */
 export const clientCredentialsGrant: GrantHandler = async (context) => {
   const requested = context.params.get('scope');
-  const scope = resolveScope(requested === undefined ? undefined : parseScope(requested), context.client.scope);
+  const scope = resolveScope(
+    requested === undefined ? undefined : parseScope(requested),
+    context.client.scope,
+  );
   return issueGrant(context, { grantType: 'client_credentials', scope, withRefreshToken: false });
 };

@@ -1,8 +1,8 @@
 import type { UserId } from '../auth-check';
 import type { GrantRecord } from '../grant-store';
-import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
 import type { TokenResponseBody } from '../token-response';
 import { tokenResponse } from '../token-response';
+import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
 import type { GrantContext } from './grant-context';
 
 /**
@@ -11,7 +11,12 @@ import type { GrantContext } from './grant-context';
  */
 export async function issueGrant(
   context: GrantContext,
-  grant: { grantType: GrantRecord['grantType']; userId?: UserId; scope: readonly string[]; withRefreshToken: boolean },
+  grant: {
+    grantType: GrantRecord['grantType'];
+    userId?: UserId;
+    scope: readonly string[];
+    withRefreshToken: boolean;
+  },
 ): Promise<TokenResponseBody> {
   const { client, config, deps, now } = context;
   const grantId = generateId(deps.random);

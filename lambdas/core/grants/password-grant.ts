@@ -15,7 +15,9 @@ export const passwordGrant: GrantHandler = async (context) => {
   const scope = resolveScope(requested === undefined ? undefined : parseScope(requested), client.scope);
   const userId = await deps.authCheck.checkCredentials({ username, password, clientId: client.clientId });
   if (userId === null) {
-    throw new InvalidGrant('The username or password is incorrect', { cause: 'AuthCheck rejected the credentials' });
+    throw new InvalidGrant('The username or password is incorrect', {
+      cause: 'AuthCheck rejected the credentials',
+    });
   }
   return issueGrant(context, { grantType: 'password', userId, scope, withRefreshToken: true });
 };

@@ -2,14 +2,15 @@ import { userKeyOf } from '../auth-check';
 import { GrantAlreadyRotated, type GrantRecord } from '../grant-store';
 import { InvalidGrant, InvalidRequest } from '../oauth-errors';
 import { parseScope, resolveScope } from '../scope';
-import { formatToken, generateSecret, hashesEqual, hashSecret, parseToken } from '../token-secrets';
 import { tokenResponse } from '../token-response';
+import { formatToken, generateSecret, hashesEqual, hashSecret, parseToken } from '../token-secrets';
 import type { GrantContext, GrantHandler } from './grant-context';
 
 /** Enough history to recognise any replay in practice while keeping the item small (~3 KB). */
 const MAX_CONSUMED_HASHES = 64;
 
-const invalidGrant = (cause: string) => new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
+const invalidGrant = (cause: string) =>
+  new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
 
 /**
  * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2): every refresh consumes the
@@ -25,7 +26,8 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
 
   const grant = await deps.grants.getGrant(token.grantId);
   // Another client's token is refused, never revoked: that client cannot prove it was the thief.
-  if (grant === undefined || grant.clientId !== client.clientId) throw invalidGrant('unknown grant or other client');
+  if (grant === undefined || grant.clientId !== client.clientId)
+    throw invalidGrant('unknown grant or other client');
   if (grant.revokedAt !== undefined) throw invalidGrant('grant revoked');
 
   const presentedHash = hashSecret(token.secret);
@@ -62,7 +64,8 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     });
   } catch (error) {
     // Lost the race: the same token was exchanged concurrently, so this use is a replay.
-    if (error instanceof GrantAlreadyRotated) return handleReuse(context, { ...grant, rotatedAt: now }, presentedHash);
+    if (error instanceof GrantAlreadyRotated)
+      return handleReuse(context, { ...grant, rotatedAt: now }, presentedHash);
     throw error;
   }
   deps.audit({
@@ -103,5 +106,7 @@ async function handleReuse(context: GrantContext, grant: GrantRecord, presentedH
     ...(grant.userId === undefined ? {} : { userId: grant.userId }),
     revoked: revoke,
   });
-  throw invalidGrant(revoke ? 'refresh token reused: grant revoked' : 'refresh token reused within grace window');
+  throw invalidGrant(
+    revoke ? 'refresh token reused: grant revoked' : 'refresh token reused within grace window',
+  );
 }

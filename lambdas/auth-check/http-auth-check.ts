@@ -1,0 +1,222 @@
+import type { AuthCheck, AuthCheckRequest, UserId } from '../core/auth-check';
+import { type Clock, toEpochSeconds } from '../core/clock';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { signAuthCheckBody } from './auth-check-signature';
+import { parseAuthCheckAnswer } from './parse-auth-check-answer';
+
+const DEFAULT_TIMEOUT_MS = 3000;
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+export interface HttpAuthCheckOptions {
+  /**
+   * Where to POST the credentials. A string goes through `parseAuthCheckUrl` with its defaults
+   * (https, or http to loopback only). A `URL` is taken as already vetted by the caller, which is how
+   * `parseAuthCheckUrl(raw, { allowInsecureHttp: true })` opts into plain http; it must still be
+   * http(s) without credentials.
+   */
+  readonly url: URL | string;
+  /** Budget for the whole answer, headers and body, in milliseconds. Defaults to 3000. */
+  readonly timeoutMs?: number;
+  /**
+   * HMAC secret for `X-OAuth2-Signature`, so the hook can tell our requests from anyone else's. A
+   * function is called on every request (cache inside it if it is expensive); resolving to
+   * `undefined` sends the request unsigned.
+   */
+  readonly secret?: string | (() => string | undefined | Promise<string | undefined>);
+  readonly clock: Clock;
+  /** Injected for tests or a custom dispatcher; defaults to the global fetch. */
+  readonly fetchImpl?: typeof fetch;
+}
+
+/**
+ * Validates the configured AuthCheck URL once, at start-up. Throws a plain `Error` for an invalid
+ * URL, a scheme other than http(s), credentials in the URL, or `http:` to anything but loopback
+ * (127.0.0.0/8, ::1, localhost): the request carries the user's password, which must not cross a
+ * network in clear. `allowInsecureHttp: true` lifts the last rule and only an explicit `true` does.
+ */
+export const parseAuthCheckUrl = (raw: string, options: { allowInsecureHttp?: boolean } = {}): URL => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The raw value is not echoed: a mistyped URL may still carry a secret.
+    throw new Error('AuthCheck URL is not a valid absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`AuthCheck URL must use https (or http to loopback), not ${url.protocol}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new Error('AuthCheck URL must not contain credentials; use the signing secret instead');
+  }
+  if (url.protocol === 'http:' && options.allowInsecureHttp !== true && !isLoopbackHostname(url.hostname)) {
+    throw new Error(
+      `AuthCheck URL uses plain http to ${url.hostname}, which would send passwords in clear; use https (plain http is only allowed to loopback unless explicitly enabled)`,
+    );
+  }
+  return url;
+};
+
+// URL has already canonicalised the host: IPv4 in dotted decimal, IPv6 compressed in brackets.
+const isLoopbackHostname = (hostname: string): boolean =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+
+/**
+ * An `AuthCheck` that POSTs `{"username","password","client_id"}` as JSON to the deployer's hook.
+ * `200 {"user_id": id}` is a valid login, `200 {"user_id": null}`, 401 and 403 are invalid
+ * credentials; any other answer, a redirect (never followed), an answer over 64 KiB, a network or
+ * TLS error, or no complete answer within `timeoutMs` rejects with `DependencyUnavailable`.
+ */
+export const createHttpAuthCheck = (options: HttpAuthCheckOptions): AuthCheck => {
+  const url =
+    typeof options.url === 'string'
+      ? parseAuthCheckUrl(options.url)
+      : parseAuthCheckUrl(options.url.href, { allowInsecureHttp: true });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new Error('AuthCheck timeoutMs must be a positive integer');
+  }
+  const resolveSecret = secretResolver(options.secret);
+  const fetchImpl = options.fetchImpl ?? fetch;
+  const { clock } = options;
+  // Origin only: a query string could hold an API key and has no place in a log line.
+  const target = url.origin;
+
+  return {
+    async checkCredentials(request: AuthCheckRequest): Promise<UserId | null> {
+      const rawBody = JSON.stringify({
+        username: request.username,
+        password: request.password,
+        client_id: request.clientId,
+      });
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      };
+      const secret = await resolveSecret();
+      if (secret !== undefined) {
+        const timestamp = toEpochSeconds(clock());
+        headers['x-oauth2-timestamp'] = String(timestamp);
+        headers['x-oauth2-signature'] = signAuthCheckBody(secret, timestamp, rawBody);
+      }
+
+      const signal = AbortSignal.timeout(timeoutMs);
+      const failed = (error: unknown, what: string): DependencyUnavailable => {
+        const detail = signal.aborted
+          ? `did not answer within ${timeoutMs} ms`
+          : `${what} (${errorCode(error)})`;
+        return new DependencyUnavailable('auth-check', `AuthCheck ${target} ${detail}`, { cause: error });
+      };
+
+      let response: Response;
+      try {
+        response = await fetchImpl(url, {
+          method: 'POST',
+          headers,
+          body: rawBody,
+          redirect: 'manual',
+          signal,
+        });
+      } catch (error) {
+        throw failed(error, 'request failed');
+      }
+
+      if (response.status === 401 || response.status === 403) {
+        discard(response);
+        return null;
+      }
+      if (response.status !== 200) {
+        discard(response);
+        // Only the status: an error page may echo the request, password included.
+        throw new DependencyUnavailable('auth-check', `AuthCheck ${target} answered HTTP ${response.status}`);
+      }
+
+      let bytes: Uint8Array;
+      try {
+        bytes = await readCapped(response, MAX_ANSWER_BYTES);
+      } catch (error) {
+        if (error instanceof AnswerTooLarge) {
+          throw new DependencyUnavailable(
+            'auth-check',
+            `AuthCheck ${target} answered more than ${MAX_ANSWER_BYTES} bytes`,
+          );
+        }
+        throw failed(error, 'answer could not be read');
+      }
+      // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+      } catch {
+        throw new DependencyUnavailable(
+          'auth-check',
+          `AuthCheck ${target} answered something that is not JSON`,
+        );
+      }
+      return parseAuthCheckAnswer(json);
+    },
+  };
+};
+
+const secretResolver = (secret: HttpAuthCheckOptions['secret']): (() => Promise<string | undefined>) => {
+  if (secret === undefined) return async () => undefined;
+  if (typeof secret === 'string') {
+    // Fail at start-up: an empty secret is a configuration mistake, not a request to stop signing.
+    if (secret.length === 0) throw new Error('AuthCheck secret must not be empty');
+    return async () => secret;
+  }
+  return async () => {
+    let value: string | undefined;
+    try {
+      value = await secret();
+    } catch (error) {
+      if (error instanceof DependencyUnavailable) throw error;
+      throw new DependencyUnavailable('secrets', 'AuthCheck signing secret could not be resolved', {
+        cause: error,
+      });
+    }
+    if (value === '')
+      throw new DependencyUnavailable('secrets', 'AuthCheck signing secret resolved to an empty string');
+    return value;
+  };
+};
+
+class AnswerTooLarge extends Error {}
+
+const readCapped = async (response: Response, maxBytes: number): Promise<Uint8Array> => {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    discard(response);
+    throw new AnswerTooLarge();
+  }
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+};
+
+// Release the connection without waiting for a body we will not read.
+const discard = (response: Response): void => {
+  response.body?.cancel().catch(() => undefined);
+};
+
+// fetch rejects with a bare "fetch failed"; the useful part (ECONNREFUSED, a TLS code) is in the cause.
+const errorCode = (error: unknown): string => {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.name : 'unknown error';
+};

@@ -1,0 +1,110 @@
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { AuthCheck, AuthCheckRequest, UserId } from '../core/auth-check';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { parseAuthCheckAnswer } from './parse-auth-check-answer';
+
+const DEFAULT_TIMEOUT_MS = 3000;
+
+export interface LambdaAuthCheckOptions {
+  /** Build it once at module scope; give it `maxAttempts` that fit inside `timeoutMs`. */
+  readonly lambda: LambdaClient;
+  /** Name, ARN or partial ARN of the deployer's AuthCheck function. */
+  readonly functionName: string;
+  /** Budget for the whole invocation, retries included, in milliseconds. Defaults to 3000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * An `AuthCheck` that invokes the deployer's Lambda (RequestResponse) with
+ * `{"username","password","client_id"}` and reads `{"user_id": id | null}` back. A function error,
+ * an unparsable or wrongly shaped payload, an SDK error or no answer within `timeoutMs` rejects
+ * with `DependencyUnavailable`.
+ */
+export const createLambdaAuthCheck = (options: LambdaAuthCheckOptions): AuthCheck => {
+  const { lambda, functionName } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (functionName.length === 0) throw new Error('AuthCheck functionName must not be empty');
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new Error('AuthCheck timeoutMs must be a positive integer');
+  }
+  const encoder = new TextEncoder();
+
+  return {
+    async checkCredentials(request: AuthCheckRequest): Promise<UserId | null> {
+      const payload = JSON.stringify({
+        username: request.username,
+        password: request.password,
+        client_id: request.clientId,
+      });
+      const command = new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: encoder.encode(payload),
+      });
+
+      const output = await invokeWithin(lambda, command, timeoutMs, functionName);
+
+      if (output.FunctionError !== undefined) {
+        // The error payload is not quoted: a failing function may have put the event, password and
+        // all, into its error message.
+        throw new DependencyUnavailable(
+          'auth-check',
+          `AuthCheck Lambda ${functionName} failed (FunctionError: ${output.FunctionError})`,
+        );
+      }
+      if (output.StatusCode !== undefined && output.StatusCode !== 200) {
+        throw new DependencyUnavailable(
+          'auth-check',
+          `AuthCheck Lambda ${functionName} answered status ${output.StatusCode}`,
+        );
+      }
+      // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
+      let json: unknown;
+      try {
+        json = JSON.parse(
+          new TextDecoder('utf-8', { fatal: true }).decode(output.Payload ?? new Uint8Array(0)),
+        );
+      } catch {
+        throw new DependencyUnavailable(
+          'auth-check',
+          `AuthCheck Lambda ${functionName} returned a payload that is not JSON`,
+        );
+      }
+      return parseAuthCheckAnswer(json);
+    },
+  };
+};
+
+// The abort signal stops the SDK's request; the race guarantees the deadline even if some stage of
+// the SDK (credentials, body collection) does not watch the signal.
+const invokeWithin = async (
+  lambda: LambdaClient,
+  command: InvokeCommand,
+  timeoutMs: number,
+  functionName: string,
+): Promise<InvokeCommandOutput> => {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new DependencyUnavailable(
+        'auth-check',
+        `AuthCheck Lambda ${functionName} did not answer within ${timeoutMs} ms`,
+      );
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([lambda.send(command, { abortSignal: controller.signal }), deadline]);
+  } catch (error) {
+    if (error instanceof DependencyUnavailable) throw error;
+    throw new DependencyUnavailable(
+      'auth-check',
+      `AuthCheck Lambda ${functionName} could not be invoked (${error instanceof Error ? error.name : 'unknown error'})`,
+      { cause: error },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+};

@@ -1,0 +1,132 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../core/client-store';
+import { isGrantType } from '../core/grant-type';
+import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
+
+const toItem = (client: ClientRecord): Item => ({
+  clientId: client.clientId,
+  name: client.name,
+  secretHash: client.secretHash,
+  grantTypes: [...client.grantTypes],
+  scope: [...client.scope],
+  disabled: client.disabled,
+  createdAt: client.createdAt,
+  updatedAt: client.updatedAt,
+});
+
+const fromItem = (item: Item, operation: string): ClientRecord => {
+  const read = new ItemReader(item, operation);
+  const grantTypes = read.stringList('grantTypes');
+  if (!grantTypes.every(isGrantType)) throw read.malformed('grantTypes');
+  return {
+    clientId: read.string('clientId'),
+    name: read.string('name'),
+    secretHash: read.string('secretHash'),
+    grantTypes,
+    scope: read.stringList('scope'),
+    disabled: read.boolean('disabled'),
+    createdAt: read.number('createdAt'),
+    updatedAt: read.number('updatedAt'),
+  };
+};
+
+/** `ClientStore` on a DynamoDB table keyed by `clientId` (see `clientsTableDefinition`). */
+export class DynamoDbClientStore implements ClientStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    let item: Item | undefined;
+    try {
+      const output = await this.doc.send(
+        // Consistent so that a rotated secret or a disabled client is honoured on the very next request.
+        new GetCommand({ TableName: this.tableName, Key: { clientId }, ConsistentRead: true }),
+      );
+      item = output.Item;
+    } catch (error) {
+      throw storeFailure('getClient', error);
+    }
+    return item === undefined ? undefined : fromItem(item, 'getClient');
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(client),
+          ConditionExpression: 'attribute_not_exists(#clientId)',
+          ExpressionAttributeNames: { '#clientId': 'clientId' },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ClientAlreadyExists(client.clientId);
+      throw storeFailure('createClient', error);
+    }
+  }
+
+  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
+    return this.updateExisting('updateClientSecret', clientId, {
+      secretHash,
+      updatedAt,
+    });
+  }
+
+  disableClient(clientId: string, updatedAt: number): Promise<boolean> {
+    return this.updateExisting('disableClient', clientId, { disabled: true, updatedAt });
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    const clients: ClientRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      let page: { Items?: Item[]; LastEvaluatedKey?: Item };
+      try {
+        page = await this.doc.send(
+          new ScanCommand({ TableName: this.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+        );
+      } catch (error) {
+        throw storeFailure('listClients', error);
+      }
+      for (const item of page.Items ?? []) clients.push(fromItem(item, 'listClients'));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return clients;
+  }
+
+  /** SETs `changes` on an existing client only; the condition keeps an unknown id from being created. */
+  private async updateExisting(
+    operation: string,
+    clientId: string,
+    changes: Record<string, unknown>,
+  ): Promise<boolean> {
+    const names = Object.keys(changes);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { clientId },
+          UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(#clientId)',
+          ExpressionAttributeNames: Object.fromEntries([
+            ['#clientId', 'clientId'],
+            ...names.map((name) => [`#${name}`, name]),
+          ]),
+          ExpressionAttributeValues: Object.fromEntries(names.map((name) => [`:${name}`, changes[name]])),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure(operation, error);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface DynamoDbClientOptions {
+  /** Defaults to the SDK's resolution (AWS_REGION in Lambda); `us-east-1` when only an endpoint is given. */
+  readonly region?: string;
+  /** A DynamoDB-compatible server (dynalite, DynamoDB Local); omit for AWS. */
+  readonly endpoint?: string;
+  /** Defaults to the SDK's provider chain, or to dummy static credentials when `endpoint` is set. */
+  readonly credentials?: DynamoDBClientConfig['credentials'];
+  /**
+   * Upper bound for one attempt, connection included (default 1500 ms). A single-item DynamoDB call
+   * normally answers in single-digit milliseconds, so this only cuts off a stuck connection.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Attempts per call, first one included (default 3). Worst case per call is about
+   * `maxAttempts × requestTimeoutMs` plus backoff (≤ 1.5 s for throttling with 3 attempts): ~6 s with the
+   * defaults, far below API Gateway's 29 s integration timeout and the Lambda timeout, so a slow table
+   * surfaces as our own 503 rather than a gateway 504.
+   */
+  readonly maxAttempts?: number;
+}
+
+export interface DynamoDbClients {
+  readonly client: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 1500;
+/** A TCP connect to the regional endpoint takes milliseconds; longer means the network is broken. */
+const CONNECTION_TIMEOUT_MS = 500;
+const DEFAULT_MAX_ATTEMPTS = 3;
+const LOCAL_REGION = 'us-east-1';
+/** Local DynamoDB-compatible servers do not verify signatures, but the SDK refuses to sign without keys. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+const requirePositiveInteger = (name: string, value: number) => {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+};
+
+/**
+ * Builds the DynamoDB client and the document client every store uses, with timeouts and retries
+ * chosen for a request path (see the option docs). Call once per process, at module scope.
+ */
+export const createDynamoDbDocumentClient = (options: DynamoDbClientOptions = {}): DynamoDbClients => {
+  const requestTimeout = requirePositiveInteger(
+    'requestTimeoutMs',
+    options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  );
+  const maxAttempts = requirePositiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+  const local = options.endpoint !== undefined;
+
+  const client = new DynamoDBClient({
+    region: options.region ?? (local ? LOCAL_REGION : undefined),
+    endpoint: options.endpoint,
+    credentials: options.credentials ?? (local ? LOCAL_CREDENTIALS : undefined),
+    maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout,
+      // Without this, this smithy version only logs a warning when requestTimeout is exceeded.
+      throwOnRequestTimeout: true,
+      // Reusing connections saves a TLS handshake on every warm invocation.
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
+    }),
+  });
+  const doc = DynamoDBDocumentClient.from(client, {
+    // The stores already leave absent optional fields out; this keeps a stray undefined from failing a write.
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { client, doc };
+};

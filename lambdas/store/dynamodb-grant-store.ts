@@ -1,0 +1,225 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isValidUserId, type UserId, userKeyOf } from '../core/auth-check';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import {
+  GrantAlreadyRotated,
+  type GrantRecord,
+  type GrantRotation,
+  type GrantStore,
+} from '../core/grant-store';
+import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
+import {
+  GRANTS_BY_CLIENT_INDEX,
+  GRANTS_BY_USER_INDEX,
+  GRANTS_CLIENT_ID_ATTRIBUTE,
+  GRANTS_USER_KEY_ATTRIBUTE,
+} from './table-definitions';
+
+const GRANT_TYPES: readonly GrantRecord['grantType'][] = ['password', 'client_credentials'];
+
+/** Optional fields are left out rather than set to undefined, whatever the marshaller's options. */
+const toItem = (grant: GrantRecord): Item => ({
+  grantId: grant.grantId,
+  clientId: grant.clientId,
+  grantType: grant.grantType,
+  // userId keeps its JSON type; the index key is its string form so 1234 and "1234" meet.
+  ...(grant.userId !== undefined && {
+    userId: grant.userId,
+    [GRANTS_USER_KEY_ATTRIBUTE]: userKeyOf(grant.userId),
+  }),
+  scope: [...grant.scope],
+  accessScope: [...grant.accessScope],
+  createdAt: grant.createdAt,
+  issuedAt: grant.issuedAt,
+  accessHash: grant.accessHash,
+  accessExpiresAt: grant.accessExpiresAt,
+  ...(grant.refreshHash !== undefined && { refreshHash: grant.refreshHash }),
+  ...(grant.refreshExpiresAt !== undefined && { refreshExpiresAt: grant.refreshExpiresAt }),
+  consumedRefreshHashes: [...grant.consumedRefreshHashes],
+  ...(grant.rotatedAt !== undefined && { rotatedAt: grant.rotatedAt }),
+  ...(grant.revokedAt !== undefined && { revokedAt: grant.revokedAt }),
+  expiresAt: grant.expiresAt,
+});
+
+const fromItem = (item: Item, operation: string): GrantRecord => {
+  const read = new ItemReader(item, operation);
+  const userId: unknown = item.userId;
+  if (userId !== undefined && !isValidUserId(userId)) throw read.malformed('userId');
+  const refreshHash = read.optionalString('refreshHash');
+  const refreshExpiresAt = read.optionalNumber('refreshExpiresAt');
+  const rotatedAt = read.optionalNumber('rotatedAt');
+  const revokedAt = read.optionalNumber('revokedAt');
+  return {
+    grantId: read.string('grantId'),
+    clientId: read.string('clientId'),
+    grantType: read.oneOf('grantType', GRANT_TYPES),
+    ...(userId !== undefined && { userId: userId as UserId }),
+    scope: read.stringList('scope'),
+    accessScope: read.stringList('accessScope'),
+    createdAt: read.number('createdAt'),
+    issuedAt: read.number('issuedAt'),
+    accessHash: read.string('accessHash'),
+    accessExpiresAt: read.number('accessExpiresAt'),
+    ...(refreshHash !== undefined && { refreshHash }),
+    ...(refreshExpiresAt !== undefined && { refreshExpiresAt }),
+    consumedRefreshHashes: read.stringList('consumedRefreshHashes'),
+    ...(rotatedAt !== undefined && { rotatedAt }),
+    ...(revokedAt !== undefined && { revokedAt }),
+    expiresAt: read.number('expiresAt'),
+  };
+};
+
+/** `GrantStore` on the grants table (see `grantsTableDefinition`). */
+export class DynamoDbGrantStore implements GrantStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createGrant(grant: GrantRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(grant),
+          // Ids are 128 random bits, so this never fires in practice; if it does, never overwrite a grant.
+          ConditionExpression: 'attribute_not_exists(#grantId)',
+          ExpressionAttributeNames: { '#grantId': 'grantId' },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new DependencyUnavailable('store', 'createGrant failed', {
+          cause: new Error(`grant id collision: ${grant.grantId}`),
+        });
+      }
+      throw storeFailure('createGrant', error);
+    }
+  }
+
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    let item: Item | undefined;
+    try {
+      const output = await this.doc.send(
+        // Consistent so a refresh sees the previous rotation and a revocation is honoured immediately.
+        new GetCommand({ TableName: this.tableName, Key: { grantId }, ConsistentRead: true }),
+      );
+      item = output.Item;
+    } catch (error) {
+      throw storeFailure('getGrant', error);
+    }
+    return item === undefined ? undefined : fromItem(item, 'getGrant');
+  }
+
+  async rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void> {
+    const changes: Record<keyof GrantRotation, unknown> = {
+      accessHash: rotation.accessHash,
+      accessExpiresAt: rotation.accessExpiresAt,
+      accessScope: [...rotation.accessScope],
+      refreshHash: rotation.refreshHash,
+      refreshExpiresAt: rotation.refreshExpiresAt,
+      consumedRefreshHashes: [...rotation.consumedRefreshHashes],
+      issuedAt: rotation.issuedAt,
+      rotatedAt: rotation.rotatedAt,
+      expiresAt: rotation.expiresAt,
+    };
+    const names = Object.keys(changes);
+    try {
+      // One conditional write is the whole single-use guarantee: of concurrent refreshes with the same
+      // token exactly one matches the stored hash; the others fail the condition and write nothing.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { grantId },
+          UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}`,
+          ConditionExpression: '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt)',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(names.map((name) => [`#${name}`, name])),
+            '#revokedAt': 'revokedAt',
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(names.map((name) => [`:${name}`, changes[name as keyof GrantRotation]])),
+            ':expectedRefreshHash': expectedRefreshHash,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new GrantAlreadyRotated(grantId);
+      throw storeFailure('rotateGrant', error);
+    }
+  }
+
+  async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { grantId },
+          // The first revocation time is evidence for the log; repeating a revoke must not move it.
+          UpdateExpression: 'SET #revokedAt = if_not_exists(#revokedAt, :revokedAt)',
+          ConditionExpression: 'attribute_exists(#grantId)',
+          ExpressionAttributeNames: { '#revokedAt': 'revokedAt', '#grantId': 'grantId' },
+          ExpressionAttributeValues: { ':revokedAt': revokedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure('revokeGrant', error);
+    }
+  }
+
+  listGrantIdsByUser(userKey: string): Promise<string[]> {
+    return this.queryGrantIds('listGrantIdsByUser', GRANTS_BY_USER_INDEX, GRANTS_USER_KEY_ATTRIBUTE, userKey);
+  }
+
+  listGrantIdsByClient(clientId: string): Promise<string[]> {
+    return this.queryGrantIds(
+      'listGrantIdsByClient',
+      GRANTS_BY_CLIENT_INDEX,
+      GRANTS_CLIENT_ID_ATTRIBUTE,
+      clientId,
+    );
+  }
+
+  /**
+   * GSI reads are eventually consistent (DynamoDB offers nothing else on a GSI); a grant created a
+   * moment ago may be missing. Callers revoke what they find, and the grant's own checks do the rest.
+   */
+  private async queryGrantIds(
+    operation: string,
+    indexName: string,
+    keyAttribute: string,
+    keyValue: string,
+  ): Promise<string[]> {
+    const grantIds: string[] = [];
+    let startKey: Item | undefined;
+    do {
+      let page: { Items?: Item[]; LastEvaluatedKey?: Item };
+      try {
+        page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: indexName,
+            KeyConditionExpression: '#key = :key',
+            ProjectionExpression: '#grantId',
+            ExpressionAttributeNames: { '#key': keyAttribute, '#grantId': 'grantId' },
+            ExpressionAttributeValues: { ':key': keyValue },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        throw storeFailure(operation, error);
+      }
+      for (const item of page.Items ?? []) grantIds.push(new ItemReader(item, operation).string('grantId'));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return grantIds;
+  }
+}

@@ -1,0 +1,50 @@
+import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../core/client-store';
+
+/** A fresh copy with exactly the record's fields, as if it had made a round trip through DynamoDB. */
+const copyClient = (client: ClientRecord): ClientRecord => ({
+  clientId: client.clientId,
+  name: client.name,
+  secretHash: client.secretHash,
+  grantTypes: [...client.grantTypes],
+  scope: [...client.scope],
+  disabled: client.disabled,
+  createdAt: client.createdAt,
+  updatedAt: client.updatedAt,
+});
+
+/**
+ * `ClientStore` in a Map, for unit tests. Held to the same contract suite as
+ * `DynamoDbClientStore`; records are copied in and out so callers cannot change stored state.
+ */
+export class InMemoryClientStore implements ClientStore {
+  private readonly clients = new Map<string, ClientRecord>();
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const client = this.clients.get(clientId);
+    return client === undefined ? undefined : copyClient(client);
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    if (this.clients.has(client.clientId)) throw new ClientAlreadyExists(client.clientId);
+    this.clients.set(client.clientId, copyClient(client));
+  }
+
+  async updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
+    return this.updateExisting(clientId, { secretHash, updatedAt });
+  }
+
+  async disableClient(clientId: string, updatedAt: number): Promise<boolean> {
+    return this.updateExisting(clientId, { disabled: true, updatedAt });
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return [...this.clients.values()].map(copyClient);
+  }
+
+  private updateExisting(clientId: string, changes: Partial<ClientRecord>): boolean {
+    const client = this.clients.get(clientId);
+    if (client === undefined) return false;
+    this.clients.set(clientId, { ...client, ...changes });
+    return true;
+  }
+}

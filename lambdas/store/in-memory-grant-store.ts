@@ -1,0 +1,92 @@
+import { userKeyOf } from '../core/auth-check';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import {
+  GrantAlreadyRotated,
+  type GrantRecord,
+  type GrantRotation,
+  type GrantStore,
+} from '../core/grant-store';
+
+/**
+ * A fresh copy with exactly the record's fields; optional fields that are undefined are dropped, as
+ * the DynamoDB store's marshaller drops them.
+ */
+const copyGrant = (grant: GrantRecord): GrantRecord => ({
+  grantId: grant.grantId,
+  clientId: grant.clientId,
+  grantType: grant.grantType,
+  ...(grant.userId !== undefined && { userId: grant.userId }),
+  scope: [...grant.scope],
+  accessScope: [...grant.accessScope],
+  createdAt: grant.createdAt,
+  issuedAt: grant.issuedAt,
+  accessHash: grant.accessHash,
+  accessExpiresAt: grant.accessExpiresAt,
+  ...(grant.refreshHash !== undefined && { refreshHash: grant.refreshHash }),
+  ...(grant.refreshExpiresAt !== undefined && { refreshExpiresAt: grant.refreshExpiresAt }),
+  consumedRefreshHashes: [...grant.consumedRefreshHashes],
+  ...(grant.rotatedAt !== undefined && { rotatedAt: grant.rotatedAt }),
+  ...(grant.revokedAt !== undefined && { revokedAt: grant.revokedAt }),
+  expiresAt: grant.expiresAt,
+});
+
+/**
+ * `GrantStore` in a Map, for unit tests. Held to the same contract suite as `DynamoDbGrantStore`:
+ * each method checks and writes without awaiting in between, which gives it the atomicity of
+ * DynamoDB's conditional writes. Unlike DynamoDB it never deletes expired grants.
+ */
+export class InMemoryGrantStore implements GrantStore {
+  private readonly grants = new Map<string, GrantRecord>();
+
+  async createGrant(grant: GrantRecord): Promise<void> {
+    if (this.grants.has(grant.grantId)) {
+      throw new DependencyUnavailable('store', 'createGrant failed', {
+        cause: new Error(`grant id collision: ${grant.grantId}`),
+      });
+    }
+    this.grants.set(grant.grantId, copyGrant(grant));
+  }
+
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    const grant = this.grants.get(grantId);
+    return grant === undefined ? undefined : copyGrant(grant);
+  }
+
+  async rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void> {
+    const grant = this.grants.get(grantId);
+    if (grant === undefined || grant.refreshHash !== expectedRefreshHash || grant.revokedAt !== undefined) {
+      throw new GrantAlreadyRotated(grantId);
+    }
+    this.grants.set(grantId, {
+      ...grant,
+      accessHash: rotation.accessHash,
+      accessExpiresAt: rotation.accessExpiresAt,
+      accessScope: [...rotation.accessScope],
+      refreshHash: rotation.refreshHash,
+      refreshExpiresAt: rotation.refreshExpiresAt,
+      consumedRefreshHashes: [...rotation.consumedRefreshHashes],
+      issuedAt: rotation.issuedAt,
+      rotatedAt: rotation.rotatedAt,
+      expiresAt: rotation.expiresAt,
+    });
+  }
+
+  async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {
+    const grant = this.grants.get(grantId);
+    if (grant === undefined) return false;
+    if (grant.revokedAt === undefined) this.grants.set(grantId, { ...grant, revokedAt });
+    return true;
+  }
+
+  async listGrantIdsByUser(userKey: string): Promise<string[]> {
+    return [...this.grants.values()]
+      .filter((grant) => grant.userId !== undefined && userKeyOf(grant.userId) === userKey)
+      .map((grant) => grant.grantId);
+  }
+
+  async listGrantIdsByClient(clientId: string): Promise<string[]> {
+    return [...this.grants.values()]
+      .filter((grant) => grant.clientId === clientId)
+      .map((grant) => grant.grantId);
+  }
+}

@@ -1,0 +1,262 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { ClientAlreadyExists } from '../../lambdas/core/client-store';
+import { GrantAlreadyRotated, type GrantRotation } from '../../lambdas/core/grant-store';
+import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
+import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { aClient, aClientCredentialsGrant, aPasswordGrant } from './store-contract';
+
+// The one place the document client is faked: to pin the request shapes that carry the guarantees
+// (consistency, conditions, a single write per rotation). Behaviour is tested against dynalite.
+
+interface SentCommand {
+  readonly input: Record<string, unknown>;
+}
+
+const fakeDoc = (answer: (command: SentCommand, index: number) => unknown = () => ({})) => {
+  const sent: SentCommand[] = [];
+  const doc = {
+    send: async (command: SentCommand) => {
+      sent.push(command);
+      const result = answer(command, sent.length - 1);
+      if (result instanceof Error) throw result;
+      return result;
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { doc, sent };
+};
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const rotation: GrantRotation = {
+  accessHash: 'access-2',
+  accessExpiresAt: 200,
+  accessScope: ['read'],
+  refreshHash: 'refresh-2',
+  refreshExpiresAt: 300,
+  consumedRefreshHashes: ['refresh-hash-1'],
+  issuedAt: 100,
+  rotatedAt: 100,
+  expiresAt: 300,
+};
+
+/** `SET #a = :a, #b = :b` resolved through the name and value maps: `{ a: value, b: value }`. */
+const setAssignments = (input: Record<string, unknown>) => {
+  const expression = String(input.UpdateExpression);
+  const names = input.ExpressionAttributeNames as Record<string, string>;
+  const values = input.ExpressionAttributeValues as Record<string, unknown>;
+  expect(expression.startsWith('SET ')).toBe(true);
+  return Object.fromEntries(
+    expression
+      .slice(4)
+      .split(',')
+      .map((assignment) => {
+        const [name = '', value = ''] = assignment.split('=').map((part) => part.trim());
+        return [names[name], values[value]];
+      }),
+  );
+};
+
+describe('DynamoDbClientStore command shapes', () => {
+  it('getClient is one strongly consistent GetItem by key', async () => {
+    const { doc, sent } = fakeDoc(() => ({ Item: aClient() }));
+    await new DynamoDbClientStore(doc, 'clients').getClient('client-a');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(GetCommand);
+    expect(sent[0]?.input).toEqual({
+      TableName: 'clients',
+      Key: { clientId: 'client-a' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('createClient is one PutItem that refuses to overwrite', async () => {
+    const { doc, sent } = fakeDoc();
+    await new DynamoDbClientStore(doc, 'clients').createClient(aClient());
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(PutCommand);
+    expect(sent[0]?.input).toEqual({
+      TableName: 'clients',
+      Item: aClient(),
+      ConditionExpression: 'attribute_not_exists(#clientId)',
+      ExpressionAttributeNames: { '#clientId': 'clientId' },
+    });
+  });
+
+  it('createClient maps the condition failure to ClientAlreadyExists', async () => {
+    const { doc } = fakeDoc(() => conditionFailed());
+    await expect(new DynamoDbClientStore(doc, 'clients').createClient(aClient())).rejects.toBeInstanceOf(
+      ClientAlreadyExists,
+    );
+  });
+
+  it.each([
+    [
+      'updateClientSecret',
+      (store: DynamoDbClientStore) => store.updateClientSecret('client-a', 'h2', 9),
+      { secretHash: 'h2', updatedAt: 9 },
+    ],
+    [
+      'disableClient',
+      (store: DynamoDbClientStore) => store.disableClient('client-a', 9),
+      { disabled: true, updatedAt: 9 },
+    ],
+  ] as const)('%s is one UpdateItem conditional on the client existing', async (_, call, assignments) => {
+    const { doc, sent } = fakeDoc();
+    expect(await call(new DynamoDbClientStore(doc, 'clients'))).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(UpdateCommand);
+    expect(sent[0]?.input).toMatchObject({
+      TableName: 'clients',
+      Key: { clientId: 'client-a' },
+      ConditionExpression: 'attribute_exists(#clientId)',
+      ExpressionAttributeNames: { '#clientId': 'clientId' },
+    });
+    expect(setAssignments(sent[0]?.input ?? {})).toEqual(assignments);
+
+    const failing = fakeDoc(() => conditionFailed());
+    expect(await call(new DynamoDbClientStore(failing.doc, 'clients'))).toBe(false);
+  });
+
+  it('listClients follows LastEvaluatedKey with consistent scans', async () => {
+    const { doc, sent } = fakeDoc((_, index) =>
+      index === 0
+        ? { Items: [aClient({ clientId: 'a' })], LastEvaluatedKey: { clientId: 'a' } }
+        : { Items: [aClient({ clientId: 'b' })] },
+    );
+    const listed = await new DynamoDbClientStore(doc, 'clients').listClients();
+    expect(listed.map((client) => client.clientId)).toEqual(['a', 'b']);
+    expect(sent).toHaveLength(2);
+    expect(sent.every((command) => command instanceof ScanCommand)).toBe(true);
+    expect(sent[0]?.input).toEqual({
+      TableName: 'clients',
+      ConsistentRead: true,
+      ExclusiveStartKey: undefined,
+    });
+    expect(sent[1]?.input).toEqual({
+      TableName: 'clients',
+      ConsistentRead: true,
+      ExclusiveStartKey: { clientId: 'a' },
+    });
+  });
+});
+
+describe('DynamoDbGrantStore command shapes', () => {
+  it('getGrant is one strongly consistent GetItem by key', async () => {
+    const { doc, sent } = fakeDoc(() => ({ Item: aPasswordGrant() }));
+    await new DynamoDbGrantStore(doc, 'grants').getGrant('grant-1');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(GetCommand);
+    expect(sent[0]?.input).toEqual({
+      TableName: 'grants',
+      Key: { grantId: 'grant-1' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('createGrant is one PutItem that refuses to overwrite and carries the user key', async () => {
+    const { doc, sent } = fakeDoc();
+    await new DynamoDbGrantStore(doc, 'grants').createGrant(aPasswordGrant({ userId: 1234 }));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(PutCommand);
+    expect(sent[0]?.input).toStrictEqual({
+      TableName: 'grants',
+      Item: { ...aPasswordGrant({ userId: 1234 }), userKey: '1234' },
+      ConditionExpression: 'attribute_not_exists(#grantId)',
+      ExpressionAttributeNames: { '#grantId': 'grantId' },
+    });
+  });
+
+  it('createGrant gives a grant without a user no userKey (the byUser index is sparse)', async () => {
+    const { doc, sent } = fakeDoc();
+    await new DynamoDbGrantStore(doc, 'grants').createGrant(aClientCredentialsGrant());
+    expect(sent[0]?.input.Item).toStrictEqual(aClientCredentialsGrant());
+  });
+
+  it('rotateGrant is a single UpdateItem conditional on the hash and on not being revoked', async () => {
+    const { doc, sent } = fakeDoc();
+    await new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(UpdateCommand);
+    const input = sent[0]?.input ?? {};
+    expect(input).toMatchObject({
+      TableName: 'grants',
+      Key: { grantId: 'grant-1' },
+      ConditionExpression: '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt)',
+      ExpressionAttributeNames: { '#refreshHash': 'refreshHash', '#revokedAt': 'revokedAt' },
+      ExpressionAttributeValues: { ':expectedRefreshHash': 'refresh-hash-1' },
+    });
+    expect(setAssignments(input)).toEqual(rotation);
+  });
+
+  it('rotateGrant maps the condition failure to GrantAlreadyRotated, without retrying', async () => {
+    const { doc, sent } = fakeDoc(() => conditionFailed());
+    await expect(
+      new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation),
+    ).rejects.toBeInstanceOf(GrantAlreadyRotated);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('revokeGrant keeps the first revocation time and never creates a grant', async () => {
+    const { doc, sent } = fakeDoc();
+    expect(await new DynamoDbGrantStore(doc, 'grants').revokeGrant('grant-1', 77)).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(UpdateCommand);
+    expect(sent[0]?.input).toEqual({
+      TableName: 'grants',
+      Key: { grantId: 'grant-1' },
+      UpdateExpression: 'SET #revokedAt = if_not_exists(#revokedAt, :revokedAt)',
+      ConditionExpression: 'attribute_exists(#grantId)',
+      ExpressionAttributeNames: { '#revokedAt': 'revokedAt', '#grantId': 'grantId' },
+      ExpressionAttributeValues: { ':revokedAt': 77 },
+    });
+  });
+
+  it.each([
+    [
+      'listGrantIdsByUser',
+      'byUser',
+      'userKey',
+      (store: DynamoDbGrantStore) => store.listGrantIdsByUser('1234'),
+    ],
+    [
+      'listGrantIdsByClient',
+      'byClient',
+      'clientId',
+      (store: DynamoDbGrantStore) => store.listGrantIdsByClient('1234'),
+    ],
+  ] as const)('%s queries the %s index page by page', async (_, indexName, keyAttribute, call) => {
+    const { doc, sent } = fakeDoc((_command, index) =>
+      index === 0
+        ? { Items: [{ grantId: 'g1' }], LastEvaluatedKey: { grantId: 'g1', [keyAttribute]: '1234' } }
+        : { Items: [{ grantId: 'g2' }] },
+    );
+    expect(await call(new DynamoDbGrantStore(doc, 'grants'))).toEqual(['g1', 'g2']);
+    expect(sent).toHaveLength(2);
+    expect(sent.every((command) => command instanceof QueryCommand)).toBe(true);
+    const query = {
+      TableName: 'grants',
+      IndexName: indexName,
+      KeyConditionExpression: '#key = :key',
+      ProjectionExpression: '#grantId',
+      ExpressionAttributeNames: { '#key': keyAttribute, '#grantId': 'grantId' },
+      ExpressionAttributeValues: { ':key': '1234' },
+    };
+    expect(sent[0]?.input).toEqual({ ...query, ExclusiveStartKey: undefined });
+    expect(sent[1]?.input).toEqual({
+      ...query,
+      ExclusiveStartKey: { grantId: 'g1', [keyAttribute]: '1234' },
+    });
+    // A GSI cannot be read consistently; asking would be a ValidationException on real DynamoDB.
+    expect(sent[0]?.input).not.toHaveProperty('ConsistentRead');
+  });
+});

@@ -1,0 +1,114 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
+import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
+import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { aClient, aClientCredentialsGrant, aPasswordGrant, describeStoreContract } from './store-contract';
+
+let server: DynaliteServer;
+let dynamo: DynamoDbClients;
+let tableCount = 0;
+
+/** Fresh, empty tables for each test on one shared dynalite. */
+const freshTables = async (): Promise<TableNames> => {
+  tableCount += 1;
+  const names = { clients: `clients-${tableCount}`, grants: `grants-${tableCount}` };
+  await createTablesIfMissing(dynamo.client, names);
+  return names;
+};
+
+beforeAll(async () => {
+  server = await startDynalite();
+  dynamo = createDynamoDbDocumentClient({ endpoint: server.endpoint });
+});
+
+afterAll(async () => {
+  dynamo.client.destroy();
+  await server.stop();
+});
+
+describeStoreContract('DynamoDB on dynalite', async () => {
+  const names = await freshTables();
+  return {
+    clients: new DynamoDbClientStore(dynamo.doc, names.clients),
+    grants: new DynamoDbGrantStore(dynamo.doc, names.grants),
+  };
+});
+
+describe('createTablesIfMissing', () => {
+  it('creates the tables as defined and is idempotent', async () => {
+    const names = await freshTables();
+    await createTablesIfMissing(dynamo.client, names);
+
+    const { Table: grants } = await dynamo.client.send(new DescribeTableCommand({ TableName: names.grants }));
+    expect(grants?.TableStatus).toBe('ACTIVE');
+    expect(grants?.KeySchema).toEqual([{ AttributeName: 'grantId', KeyType: 'HASH' }]);
+    expect(grants?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    const indexes = (grants?.GlobalSecondaryIndexes ?? []).map((index) => ({
+      name: index.IndexName,
+      key: index.KeySchema,
+      projection: index.Projection?.ProjectionType,
+    }));
+    expect(indexes.sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual([
+      { name: 'byClient', key: [{ AttributeName: 'clientId', KeyType: 'HASH' }], projection: 'KEYS_ONLY' },
+      { name: 'byUser', key: [{ AttributeName: 'userKey', KeyType: 'HASH' }], projection: 'KEYS_ONLY' },
+    ]);
+
+    const { Table: clients } = await dynamo.client.send(
+      new DescribeTableCommand({ TableName: names.clients }),
+    );
+    expect(clients?.KeySchema).toEqual([{ AttributeName: 'clientId', KeyType: 'HASH' }]);
+  });
+});
+
+describe('DynamoDB items', () => {
+  it('store userKey only for grants with a user, and never leak it into records', async () => {
+    const names = await freshTables();
+    const grants = new DynamoDbGrantStore(dynamo.doc, names.grants);
+    await grants.createGrant(aPasswordGrant({ userId: 1234 }));
+    await grants.createGrant(aClientCredentialsGrant());
+
+    const raw = (grantId: string) =>
+      dynamo.doc.send(new GetCommand({ TableName: names.grants, Key: { grantId }, ConsistentRead: true }));
+    expect((await raw('grant-1')).Item).toMatchObject({ userId: 1234, userKey: '1234' });
+    expect((await raw('grant-cc')).Item).not.toHaveProperty('userKey');
+    expect(await grants.getGrant('grant-1')).not.toHaveProperty('userKey');
+  });
+
+  it('ignore unknown extra attributes', async () => {
+    const names = await freshTables();
+    await dynamo.doc.send(
+      new PutCommand({ TableName: names.clients, Item: { ...aClient(), legacyField: 'x', ttl: 5 } }),
+    );
+    expect(await new DynamoDbClientStore(dynamo.doc, names.clients).getClient('client-a')).toStrictEqual(
+      aClient(),
+    );
+  });
+
+  it('turn a malformed item into DependencyUnavailable', async () => {
+    const names = await freshTables();
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: names.clients,
+        Item: { ...aClient(), disabled: 'no', grantTypes: ['implicit'] },
+      }),
+    );
+    await dynamo.doc.send(
+      new PutCommand({ TableName: names.grants, Item: { ...aPasswordGrant(), userId: { nested: true } } }),
+    );
+    await expect(
+      new DynamoDbClientStore(dynamo.doc, names.clients).getClient('client-a'),
+    ).rejects.toBeInstanceOf(DependencyUnavailable);
+    await expect(new DynamoDbClientStore(dynamo.doc, names.clients).listClients()).rejects.toMatchObject({
+      message: 'listClients failed',
+    });
+    await expect(new DynamoDbGrantStore(dynamo.doc, names.grants).getGrant('grant-1')).rejects.toMatchObject({
+      name: 'DependencyUnavailable',
+      message: 'getGrant failed',
+    });
+  });
+});

@@ -1,0 +1,8 @@
+import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
+import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
+import { describeStoreContract } from './store-contract';
+
+describeStoreContract('in-memory', async () => ({
+  clients: new InMemoryClientStore(),
+  grants: new InMemoryGrantStore(),
+}));

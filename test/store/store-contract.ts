@@ -1,0 +1,375 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { userKeyOf } from '../../lambdas/core/auth-check';
+import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../../lambdas/core/client-store';
+import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
+import {
+  GrantAlreadyRotated,
+  type GrantRecord,
+  type GrantRotation,
+  type GrantStore,
+} from '../../lambdas/core/grant-store';
+
+export interface Stores {
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+}
+
+const NOW = 1_700_000_000;
+
+export const aClient = (overrides: Partial<ClientRecord> = {}): ClientRecord => ({
+  clientId: 'client-a',
+  name: 'Client A',
+  secretHash: 'secret-hash-1',
+  grantTypes: ['password', 'refresh_token'],
+  scope: ['read', 'write'],
+  disabled: false,
+  createdAt: NOW,
+  updatedAt: NOW,
+  ...overrides,
+});
+
+export const aPasswordGrant = (overrides: Partial<GrantRecord> = {}): GrantRecord => ({
+  grantId: 'grant-1',
+  clientId: 'client-a',
+  grantType: 'password',
+  userId: 'user-1',
+  scope: ['read', 'write'],
+  accessScope: ['read'],
+  createdAt: NOW,
+  issuedAt: NOW,
+  accessHash: 'access-hash-1',
+  accessExpiresAt: NOW + 3600,
+  refreshHash: 'refresh-hash-1',
+  refreshExpiresAt: NOW + 86_400,
+  consumedRefreshHashes: [],
+  expiresAt: NOW + 86_400,
+  ...overrides,
+});
+
+/** A client_credentials grant: no user, no refresh token, so none of those keys at all. */
+export const aClientCredentialsGrant = (overrides: Partial<GrantRecord> = {}): GrantRecord => ({
+  grantId: 'grant-cc',
+  clientId: 'client-a',
+  grantType: 'client_credentials',
+  scope: [],
+  accessScope: [],
+  createdAt: NOW,
+  issuedAt: NOW,
+  accessHash: 'access-hash-cc',
+  accessExpiresAt: NOW + 3600,
+  consumedRefreshHashes: [],
+  expiresAt: NOW + 3600,
+  ...overrides,
+});
+
+const aRotation = (n: number, overrides: Partial<GrantRotation> = {}): GrantRotation => ({
+  accessHash: `access-hash-r${n}`,
+  accessExpiresAt: NOW + 100 * n + 3600,
+  accessScope: ['read'],
+  refreshHash: `refresh-hash-r${n}`,
+  refreshExpiresAt: NOW + 100 * n + 86_400,
+  consumedRefreshHashes: ['refresh-hash-1'],
+  issuedAt: NOW + 100 * n,
+  rotatedAt: NOW + 100 * n,
+  expiresAt: NOW + 100 * n + 86_400,
+  ...overrides,
+});
+
+const present = <T>(value: T | undefined): T => {
+  expect(value).toBeDefined();
+  return value as T;
+};
+
+const sorted = (values: readonly string[]) => [...values].sort();
+
+/**
+ * The behaviour every `ClientStore`/`GrantStore` pair must have, whatever the backend. `setup` is
+ * called before each test and must return empty stores.
+ */
+export const describeStoreContract = (name: string, setup: () => Promise<Stores>): void => {
+  describe(`${name}: store contract`, () => {
+    let clients: ClientStore;
+    let grants: GrantStore;
+
+    beforeEach(async () => {
+      ({ clients, grants } = await setup());
+    });
+
+    describe('ClientStore', () => {
+      it('returns undefined for an unknown client', async () => {
+        expect(await clients.getClient('nobody')).toBeUndefined();
+      });
+
+      it('round-trips a client exactly', async () => {
+        const client = aClient({ grantTypes: ['password', 'refresh_token', 'client_credentials'] });
+        await clients.createClient(client);
+        expect(await clients.getClient('client-a')).toStrictEqual(client);
+      });
+
+      it('round-trips an unscoped client with a single grant type', async () => {
+        const client = aClient({ clientId: 'machine', grantTypes: ['client_credentials'], scope: [] });
+        await clients.createClient(client);
+        expect(await clients.getClient('machine')).toStrictEqual(client);
+      });
+
+      it('round-trips a disabled client', async () => {
+        const client = aClient({ disabled: true });
+        await clients.createClient(client);
+        expect(await clients.getClient('client-a')).toStrictEqual(client);
+      });
+
+      it('refuses a duplicate id with ClientAlreadyExists and keeps the original', async () => {
+        await clients.createClient(aClient());
+        const duplicate = clients.createClient(aClient({ name: 'Impostor', secretHash: 'other' }));
+        await expect(duplicate).rejects.toBeInstanceOf(ClientAlreadyExists);
+        await expect(duplicate).rejects.toMatchObject({ clientId: 'client-a' });
+        expect(await clients.getClient('client-a')).toStrictEqual(aClient());
+      });
+
+      it('replaces the secret hash and is read back at once', async () => {
+        await clients.createClient(aClient());
+        expect(await clients.updateClientSecret('client-a', 'secret-hash-2', NOW + 5)).toBe(true);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({ secretHash: 'secret-hash-2', updatedAt: NOW + 5 }),
+        );
+      });
+
+      it('updates the secret of an unknown client to false, creating nothing', async () => {
+        expect(await clients.updateClientSecret('nobody', 'secret-hash-2', NOW)).toBe(false);
+        expect(await clients.getClient('nobody')).toBeUndefined();
+        expect(await clients.listClients()).toEqual([]);
+      });
+
+      it('disables a client and is read back at once; disabling again still succeeds', async () => {
+        await clients.createClient(aClient());
+        expect(await clients.disableClient('client-a', NOW + 7)).toBe(true);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({ disabled: true, updatedAt: NOW + 7 }),
+        );
+        expect(await clients.disableClient('client-a', NOW + 9)).toBe(true);
+        expect(await clients.getClient('client-a')).toMatchObject({ disabled: true });
+      });
+
+      it('disables an unknown client to false, creating nothing', async () => {
+        expect(await clients.disableClient('nobody', NOW)).toBe(false);
+        expect(await clients.getClient('nobody')).toBeUndefined();
+        expect(await clients.listClients()).toEqual([]);
+      });
+
+      it('lists nothing when empty and every client otherwise', async () => {
+        expect(await clients.listClients()).toEqual([]);
+        const created = Array.from({ length: 12 }, (_, i) =>
+          aClient({ clientId: `client-${String(i).padStart(2, '0')}`, name: `Client ${i}` }),
+        );
+        await Promise.all(created.map((client) => clients.createClient(client)));
+        await clients.disableClient('client-03', NOW + 1);
+        const listed = await clients.listClients();
+        expect([...listed].sort((a, b) => a.clientId.localeCompare(b.clientId))).toStrictEqual(
+          created.map((client) =>
+            client.clientId === 'client-03' ? { ...client, disabled: true, updatedAt: NOW + 1 } : client,
+          ),
+        );
+      });
+
+      it('hands out copies: changing a returned or a passed-in record changes nothing stored', async () => {
+        const input = aClient();
+        await clients.createClient(input);
+        (input.scope as string[]).push('admin');
+        (input.grantTypes as string[]).push('client_credentials');
+
+        const read = await clients.getClient('client-a');
+        (present(read).scope as string[]).push('admin');
+        const [listed] = await clients.listClients();
+        (present(listed).grantTypes as string[]).length = 0;
+
+        expect(await clients.getClient('client-a')).toStrictEqual(aClient());
+      });
+    });
+
+    describe('GrantStore', () => {
+      it('returns undefined for an unknown grant', async () => {
+        expect(await grants.getGrant('nope')).toBeUndefined();
+      });
+
+      it('round-trips a password grant with a string user id, read back at once', async () => {
+        const grant = aPasswordGrant();
+        await grants.createGrant(grant);
+        expect(await grants.getGrant('grant-1')).toStrictEqual(grant);
+      });
+
+      it('keeps a numeric user id a number', async () => {
+        await grants.createGrant(aPasswordGrant({ userId: 1234 }));
+        const read = await grants.getGrant('grant-1');
+        expect(read?.userId).toBe(1234);
+        expect(read).toStrictEqual(aPasswordGrant({ userId: 1234 }));
+      });
+
+      it('round-trips every optional field when present', async () => {
+        const grant = aPasswordGrant({
+          consumedRefreshHashes: ['old-1', 'old-2'],
+          rotatedAt: NOW + 10,
+          revokedAt: NOW + 20,
+        });
+        await grants.createGrant(grant);
+        expect(await grants.getGrant('grant-1')).toStrictEqual(grant);
+      });
+
+      it('round-trips a client_credentials grant without user or refresh fields (keys absent)', async () => {
+        const grant = aClientCredentialsGrant();
+        await grants.createGrant(grant);
+        const read = await grants.getGrant('grant-cc');
+        expect(read).toStrictEqual(grant);
+        for (const key of ['userId', 'refreshHash', 'refreshExpiresAt', 'rotatedAt', 'revokedAt']) {
+          expect(read).not.toHaveProperty(key);
+        }
+      });
+
+      it('drops optional fields passed explicitly as undefined', async () => {
+        await grants.createGrant({ ...aClientCredentialsGrant(), userId: undefined, refreshHash: undefined });
+        expect(await grants.getGrant('grant-cc')).toStrictEqual(aClientCredentialsGrant());
+      });
+
+      it('rejects a grant id collision with DependencyUnavailable and keeps the original', async () => {
+        await grants.createGrant(aPasswordGrant());
+        await expect(grants.createGrant(aPasswordGrant({ accessHash: 'other' }))).rejects.toBeInstanceOf(
+          DependencyUnavailable,
+        );
+        expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
+      });
+
+      describe('rotateGrant', () => {
+        it('replaces the tokens when the refresh hash matches, keeping the rest', async () => {
+          await grants.createGrant(aPasswordGrant({ userId: 42 }));
+          await grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1));
+          expect(await grants.getGrant('grant-1')).toStrictEqual({
+            ...aPasswordGrant({ userId: 42 }),
+            ...aRotation(1),
+          });
+        });
+
+        it('chains: the new refresh hash rotates again, the old one no longer does', async () => {
+          await grants.createGrant(aPasswordGrant());
+          await grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1));
+          const second = aRotation(2, { consumedRefreshHashes: ['refresh-hash-1', 'refresh-hash-r1'] });
+          await grants.rotateGrant('grant-1', 'refresh-hash-r1', second);
+          await expect(grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(3))).rejects.toBeInstanceOf(
+            GrantAlreadyRotated,
+          );
+          expect(await grants.getGrant('grant-1')).toStrictEqual({ ...aPasswordGrant(), ...second });
+        });
+
+        it('throws GrantAlreadyRotated for a wrong hash and changes nothing', async () => {
+          await grants.createGrant(aPasswordGrant());
+          const attempt = grants.rotateGrant('grant-1', 'refresh-hash-other', aRotation(1));
+          await expect(attempt).rejects.toBeInstanceOf(GrantAlreadyRotated);
+          await expect(attempt).rejects.toMatchObject({ grantId: 'grant-1' });
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
+        });
+
+        it('throws GrantAlreadyRotated for a revoked grant even with the right hash', async () => {
+          await grants.createGrant(aPasswordGrant());
+          await grants.revokeGrant('grant-1', NOW + 1);
+          await expect(grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1))).rejects.toBeInstanceOf(
+            GrantAlreadyRotated,
+          );
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ revokedAt: NOW + 1 }));
+        });
+
+        it('throws GrantAlreadyRotated for an unknown grant and creates nothing', async () => {
+          await expect(grants.rotateGrant('nope', 'refresh-hash-1', aRotation(1))).rejects.toBeInstanceOf(
+            GrantAlreadyRotated,
+          );
+          expect(await grants.getGrant('nope')).toBeUndefined();
+        });
+
+        it('throws GrantAlreadyRotated for a grant that has no refresh token', async () => {
+          await grants.createGrant(aClientCredentialsGrant());
+          await expect(grants.rotateGrant('grant-cc', '', aRotation(1))).rejects.toBeInstanceOf(
+            GrantAlreadyRotated,
+          );
+          expect(await grants.getGrant('grant-cc')).toStrictEqual(aClientCredentialsGrant());
+        });
+
+        it('lets exactly one of 8 concurrent rotations with the same hash win', async () => {
+          await grants.createGrant(aPasswordGrant());
+          const results = await Promise.allSettled(
+            Array.from({ length: 8 }, (_, i) =>
+              grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(i + 1)),
+            ),
+          );
+          const winners = results.flatMap((result, i) => (result.status === 'fulfilled' ? [i + 1] : []));
+          expect(winners).toHaveLength(1);
+          for (const result of results) {
+            if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(GrantAlreadyRotated);
+          }
+          expect(await grants.getGrant('grant-1')).toStrictEqual({
+            ...aPasswordGrant(),
+            ...aRotation(winners[0] ?? 0),
+          });
+        });
+      });
+
+      describe('revokeGrant', () => {
+        it('marks the grant revoked and keeps the first time when repeated', async () => {
+          await grants.createGrant(aPasswordGrant());
+          expect(await grants.revokeGrant('grant-1', NOW + 5)).toBe(true);
+          expect(await grants.revokeGrant('grant-1', NOW + 50)).toBe(true);
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ revokedAt: NOW + 5 }));
+        });
+
+        it('returns false for an unknown grant and creates nothing', async () => {
+          expect(await grants.revokeGrant('nope', NOW)).toBe(false);
+          expect(await grants.getGrant('nope')).toBeUndefined();
+        });
+      });
+
+      describe('listing', () => {
+        beforeEach(async () => {
+          await Promise.all([
+            grants.createGrant(aPasswordGrant({ grantId: 'g-num', clientId: 'client-a', userId: 1234 })),
+            grants.createGrant(aPasswordGrant({ grantId: 'g-str', clientId: 'client-b', userId: '1234' })),
+            grants.createGrant(aPasswordGrant({ grantId: 'g-other', clientId: 'client-a', userId: '12345' })),
+            grants.createGrant(aPasswordGrant({ grantId: 'g-revoked', clientId: 'client-b', userId: 1234 })),
+            grants.createGrant(aClientCredentialsGrant({ grantId: 'g-cc', clientId: 'client-a' })),
+          ]);
+          await grants.revokeGrant('g-revoked', NOW);
+        });
+
+        it('lists a user’s grants across clients, treating 1234 and "1234" as one user', async () => {
+          const expected = ['g-num', 'g-revoked', 'g-str'];
+          expect(sorted(await grants.listGrantIdsByUser(userKeyOf(1234)))).toEqual(expected);
+          expect(sorted(await grants.listGrantIdsByUser(userKeyOf('1234')))).toEqual(expected);
+          expect(await grants.listGrantIdsByUser('12345')).toEqual(['g-other']);
+        });
+
+        it('lists nothing for an unknown user', async () => {
+          expect(await grants.listGrantIdsByUser('nobody')).toEqual([]);
+          expect(await grants.listGrantIdsByUser('123')).toEqual([]);
+        });
+
+        it('lists a client’s grants, client_credentials ones included', async () => {
+          expect(sorted(await grants.listGrantIdsByClient('client-a'))).toEqual(['g-cc', 'g-num', 'g-other']);
+          expect(sorted(await grants.listGrantIdsByClient('client-b'))).toEqual(['g-revoked', 'g-str']);
+          expect(await grants.listGrantIdsByClient('client-z')).toEqual([]);
+        });
+      });
+
+      it('hands out copies: changing a returned, passed-in or rotation record changes nothing stored', async () => {
+        const input = aPasswordGrant();
+        await grants.createGrant(input);
+        (input.scope as string[]).push('admin');
+        (input.consumedRefreshHashes as string[]).push('x');
+
+        const read = await grants.getGrant('grant-1');
+        (present(read).accessScope as string[]).push('admin');
+        expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
+
+        const rotation = aRotation(1);
+        await grants.rotateGrant('grant-1', 'refresh-hash-1', rotation);
+        (rotation.accessScope as string[]).push('admin');
+        (rotation.consumedRefreshHashes as string[]).length = 0;
+        expect(await grants.getGrant('grant-1')).toStrictEqual({ ...aPasswordGrant(), ...aRotation(1) });
+      });
+    });
+  });
+};
