@@ -1,0 +1,296 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+
+const QUIET = { LOG_LEVEL: 'SILENT' };
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+async function invokeAdmin(stack: LocalStack, payload: unknown, functionName = 'admin') {
+  const response = await fetch(`${stack.url}/2015-03-31/functions/${functionName}/invocations`, {
+    method: 'POST',
+    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('local stack (in memory, demo AuthCheck)', () => {
+  let stack: LocalStack;
+  let auth: string;
+  beforeAll(async () => {
+    stack = await startLocalStack({ port: 0, environment: QUIET });
+    const demo = stack.demoClient;
+    if (demo === undefined) throw new Error('the local stack should create a demo client');
+    auth = basic(demo.clientId, demo.clientSecret);
+  });
+  afterAll(() => stack.close());
+
+  it('serves the README walk-through: password grant, /me, refresh, /me with the new token only', async () => {
+    const login = await postForm(
+      `${stack.url}/oauth2/token`,
+      {
+        grant_type: 'password',
+        username: DEMO_USER.username,
+        password: DEMO_USER.password,
+      },
+      { Authorization: auth },
+    );
+    expect(login.status).toBe(200);
+    expect(login.headers.get('cache-control')).toBe('no-store');
+    expect(login.headers.get('pragma')).toBe('no-cache');
+    expect(Object.keys(login.body)).toEqual([
+      'access_token',
+      'token_type',
+      'expires_in',
+      'refresh_token',
+      'user_id',
+      'scope',
+    ]);
+    expect(login.body.user_id).toBe(1234);
+
+    const me = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${login.body.access_token}` },
+    });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toEqual({
+      user_id: 1234,
+      client_id: stack.demoClient?.clientId,
+      scope: 'profile email',
+    });
+
+    const refreshed = await postForm(
+      `${stack.url}/oauth2/token`,
+      {
+        grant_type: 'refresh_token',
+        refresh_token: String(login.body.refresh_token),
+      },
+      { Authorization: auth },
+    );
+    expect(refreshed.status).toBe(200);
+    const oldMe = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${login.body.access_token}` },
+    });
+    expect(oldMe.status).toBe(401);
+    const newMe = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${refreshed.body.access_token}` },
+    });
+    expect(newMe.status).toBe(200);
+  });
+
+  it('answers /me without a valid bearer token with 401 and a Bearer challenge', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: 'Basic Zm9vOmJhcg==' }]) {
+      const response = await fetch(`${stack.url}/me`, { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="oauth2"/);
+      expect(await response.json()).toMatchObject({ error: 'invalid_token' });
+    }
+    const post = await fetch(`${stack.url}/me`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+  });
+
+  it('passes the token endpoint errors through unchanged (405 with Allow, 404 elsewhere)', async () => {
+    const get = await fetch(`${stack.url}/oauth2/token`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await fetch(`${stack.url}/nowhere`)).status).toBe(404);
+  });
+
+  it('emulates the Lambda Invoke API for the admin function only', async () => {
+    const created = await invokeAdmin(stack, {
+      action: 'create-client',
+      name: 'cli',
+      grant_types: ['client_credentials'],
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ name: 'cli', grant_types: ['client_credentials'] });
+    const cc = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'client_credentials' },
+      {
+        Authorization: basic(String(created.body.client_id), String(created.body.client_secret)),
+      },
+    );
+    expect(cc.status).toBe(200);
+
+    expect(await invokeAdmin(stack, { action: 'nope' })).toMatchObject({
+      status: 200,
+      body: { error: 'invalid_request' },
+    });
+    expect((await invokeAdmin(stack, '{not json')).status).toBe(400);
+    expect((await invokeAdmin(stack, { action: 'list-clients' }, 'token')).status).toBe(404);
+    const byArn = await invokeAdmin(
+      stack,
+      { action: 'list-clients' },
+      encodeURIComponent('arn:aws:lambda:us-east-1:000000000000:function:admin'),
+    );
+    expect(byArn.status).toBe(200);
+  });
+});
+
+describe('local stack settings', () => {
+  it('REQUIRE_SSL=true refuses plain HTTP and trusts X-Forwarded-Proto: https', async () => {
+    const stack = await startLocalStack({ port: 0, requireSsl: true, environment: QUIET });
+    try {
+      const demo = stack.demoClient as { clientId: string; clientSecret: string };
+      const form = { grant_type: 'client_credentials' };
+      const plain = await postForm(`${stack.url}/oauth2/token`, form, {
+        Authorization: basic(demo.clientId, demo.clientSecret),
+      });
+      expect(plain.status).toBe(400);
+      expect(plain.body.error).toBe('invalid_request');
+      const tls = await postForm(`${stack.url}/oauth2/token`, form, {
+        Authorization: basic(demo.clientId, demo.clientSecret),
+        'X-Forwarded-Proto': 'https',
+      });
+      expect(tls.status).toBe(200);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('DATA_DIR keeps clients across restarts and re-keys the demo client', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oauth2-local-'));
+    try {
+      const first = await startLocalStack({ port: 0, dataDir, environment: QUIET });
+      const created = await invokeAdmin(first, {
+        action: 'create-client',
+        name: 'kept',
+        grant_types: ['client_credentials'],
+      });
+      const oldDemo = first.demoClient as { clientId: string; clientSecret: string };
+      await first.close();
+
+      const second = await startLocalStack({ port: 0, dataDir, environment: QUIET });
+      try {
+        const listed = (await invokeAdmin(second, { action: 'list-clients' })).body.clients as Array<{
+          client_id: string;
+        }>;
+        expect(listed.map((c) => c.client_id)).toContain(created.body.client_id);
+        expect(second.demoClient?.clientId).toBe(oldDemo.clientId);
+        expect(second.demoClient?.clientSecret).not.toBe(oldDemo.clientSecret);
+        const cc = await postForm(
+          `${second.url}/oauth2/token`,
+          { grant_type: 'client_credentials' },
+          {
+            Authorization: basic(String(created.body.client_id), String(created.body.client_secret)),
+          },
+        );
+        expect(cc.status).toBe(200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('AUTH_CHECK_URL sends password grants to the deployer hook instead of the demo checker', async () => {
+    const seen: string[] = [];
+    const hook: Server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        seen.push(body);
+        const { username } = JSON.parse(body) as { username: string };
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ user_id: username === 'carol' ? 'user-carol' : null }));
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/check`;
+    const stack = await startLocalStack({ port: 0, authCheckUrl: url, environment: QUIET });
+    try {
+      expect(stack.usesDemoAuthCheck).toBe(false);
+      const demo = stack.demoClient as { clientId: string; clientSecret: string };
+      const ok = await postForm(
+        `${stack.url}/oauth2/token`,
+        { grant_type: 'password', username: 'carol', password: 'x' },
+        {
+          Authorization: basic(demo.clientId, demo.clientSecret),
+        },
+      );
+      expect(ok.body.user_id).toBe('user-carol');
+      const demoUser = await postForm(
+        `${stack.url}/oauth2/token`,
+        {
+          grant_type: 'password',
+          username: DEMO_USER.username,
+          password: DEMO_USER.password,
+        },
+        { Authorization: basic(demo.clientId, demo.clientSecret) },
+      );
+      expect(demoUser.body.error).toBe('invalid_grant');
+      expect(JSON.parse(seen[0] as string)).toEqual({
+        username: 'carol',
+        password: 'x',
+        client_id: demo.clientId,
+      });
+    } finally {
+      await stack.close();
+      hook.close();
+    }
+  });
+});
+
+describe('npm start', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    // npm → sh → tsx → node: signal the whole process group so nothing outlives the test.
+    if (child?.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+  });
+
+  it('prints the base URL and a working curl for the demo client', async () => {
+    child = spawn('npm', ['start', '--silent'], {
+      env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${output}`)), 20_000);
+      const poll = setInterval(() => {
+        if (output.includes('Try a password grant')) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          setTimeout(resolve, 100);
+        }
+      }, 50);
+    });
+    const url = /base URL:\s+(\S+)/.exec(output)?.[1];
+    const curl = /curl -s -u '([^:]+):([^']+)'/.exec(output);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(output).toContain('DEMO ONLY');
+    expect(output).toContain('NOT required');
+    const login = await postForm(
+      `${url}/oauth2/token`,
+      {
+        grant_type: 'password',
+        username: DEMO_USER.username,
+        password: DEMO_USER.password,
+      },
+      { Authorization: basic(curl?.[1] as string, curl?.[2] as string) },
+    );
+    expect(login.status).toBe(200);
+  });
+});
