@@ -96,7 +96,12 @@ describe('local stack (in memory, demo AuthCheck)', () => {
   });
 
   it('answers /me without a valid bearer token with 401 and a Bearer challenge', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: 'Basic Zm9vOmJhcg==' }]) {
+    const challenges: Array<Record<string, string>> = [
+      {},
+      { Authorization: 'Bearer nope' },
+      { Authorization: 'Basic Zm9vOmJhcg==' },
+    ];
+    for (const headers of challenges) {
       const response = await fetch(`${stack.url}/me`, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="oauth2"/);
