@@ -67,6 +67,21 @@ const isLoopbackHostname = (hostname: string): boolean =>
  * TLS error, or no complete answer within `timeoutMs` rejects with `DependencyUnavailable`.
  */
 export const createHttpAuthCheck = (options: HttpAuthCheckOptions): AuthCheck => {
+  const hook = createHttpUserIdHook(options);
+  return {
+    checkCredentials: (request: AuthCheckRequest) =>
+      hook({ username: request.username, password: request.password, client_id: request.clientId }),
+  };
+};
+
+/** A hook that answers `{"user_id": id | null}` for a JSON payload: the AuthCheck and the session check. */
+export type UserIdHook = (payload: Readonly<Record<string, unknown>>) => Promise<UserId | null>;
+
+/**
+ * POSTs `payload` as JSON (signed like the AuthCheck when a secret is set) and reads `{"user_id"}`
+ * back with the AuthCheck's rules. `label` names the hook in error messages.
+ */
+export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: string }): UserIdHook => {
   const url =
     typeof options.url === 'string'
       ? parseAuthCheckUrl(options.url)
@@ -79,81 +94,72 @@ export const createHttpAuthCheck = (options: HttpAuthCheckOptions): AuthCheck =>
   const fetchImpl = options.fetchImpl ?? fetch;
   const { clock } = options;
   // Origin only: a query string could hold an API key and has no place in a log line.
-  const target = url.origin;
+  const target = `${options.label ?? 'AuthCheck'} ${url.origin}`;
 
-  return {
-    async checkCredentials(request: AuthCheckRequest): Promise<UserId | null> {
-      const rawBody = JSON.stringify({
-        username: request.username,
-        password: request.password,
-        client_id: request.clientId,
+  return async (payload) => {
+    const rawBody = JSON.stringify(payload);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    const secret = await resolveSecret();
+    if (secret !== undefined) {
+      const timestamp = toEpochSeconds(clock());
+      headers['x-oauth2-timestamp'] = String(timestamp);
+      headers['x-oauth2-signature'] = signAuthCheckBody(secret, timestamp, rawBody);
+    }
+
+    const signal = AbortSignal.timeout(timeoutMs);
+    const failed = (error: unknown, what: string): DependencyUnavailable => {
+      const detail = signal.aborted
+        ? `did not answer within ${timeoutMs} ms`
+        : `${what} (${errorCode(error)})`;
+      return new DependencyUnavailable('auth-check', `${target} ${detail}`, { cause: error });
+    };
+
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method: 'POST',
+        headers,
+        body: rawBody,
+        redirect: 'manual',
+        signal,
       });
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        accept: 'application/json',
-      };
-      const secret = await resolveSecret();
-      if (secret !== undefined) {
-        const timestamp = toEpochSeconds(clock());
-        headers['x-oauth2-timestamp'] = String(timestamp);
-        headers['x-oauth2-signature'] = signAuthCheckBody(secret, timestamp, rawBody);
-      }
+    } catch (error) {
+      throw failed(error, 'request failed');
+    }
 
-      const signal = AbortSignal.timeout(timeoutMs);
-      const failed = (error: unknown, what: string): DependencyUnavailable => {
-        const detail = signal.aborted
-          ? `did not answer within ${timeoutMs} ms`
-          : `${what} (${errorCode(error)})`;
-        return new DependencyUnavailable('auth-check', `AuthCheck ${target} ${detail}`, { cause: error });
-      };
+    if (response.status === 401 || response.status === 403) {
+      discard(response);
+      return null;
+    }
+    if (response.status !== 200) {
+      discard(response);
+      // Only the status: an error page may echo the request, password included.
+      throw new DependencyUnavailable('auth-check', `${target} answered HTTP ${response.status}`);
+    }
 
-      let response: Response;
-      try {
-        response = await fetchImpl(url, {
-          method: 'POST',
-          headers,
-          body: rawBody,
-          redirect: 'manual',
-          signal,
-        });
-      } catch (error) {
-        throw failed(error, 'request failed');
-      }
-
-      if (response.status === 401 || response.status === 403) {
-        discard(response);
-        return null;
-      }
-      if (response.status !== 200) {
-        discard(response);
-        // Only the status: an error page may echo the request, password included.
-        throw new DependencyUnavailable('auth-check', `AuthCheck ${target} answered HTTP ${response.status}`);
-      }
-
-      let bytes: Uint8Array;
-      try {
-        bytes = await readCapped(response, MAX_ANSWER_BYTES);
-      } catch (error) {
-        if (error instanceof AnswerTooLarge) {
-          throw new DependencyUnavailable(
-            'auth-check',
-            `AuthCheck ${target} answered more than ${MAX_ANSWER_BYTES} bytes`,
-          );
-        }
-        throw failed(error, 'answer could not be read');
-      }
-      // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-      } catch {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCapped(response, MAX_ANSWER_BYTES);
+    } catch (error) {
+      if (error instanceof AnswerTooLarge) {
         throw new DependencyUnavailable(
           'auth-check',
-          `AuthCheck ${target} answered something that is not JSON`,
+          `${target} answered more than ${MAX_ANSWER_BYTES} bytes`,
         );
       }
-      return parseAuthCheckAnswer(json);
-    },
+      throw failed(error, 'answer could not be read');
+    }
+    // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      throw new DependencyUnavailable('auth-check', `${target} answered something that is not JSON`);
+    }
+    return parseAuthCheckAnswer(json);
   };
 };
 

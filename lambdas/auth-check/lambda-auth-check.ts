@@ -1,6 +1,7 @@
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { AuthCheck, AuthCheckRequest, UserId } from '../core/auth-check';
+import type { AuthCheck, AuthCheckRequest } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
+import type { UserIdHook } from './http-auth-check';
 import { parseAuthCheckAnswer } from './parse-auth-check-answer';
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -21,6 +22,15 @@ export interface LambdaAuthCheckOptions {
  * with `DependencyUnavailable`.
  */
 export const createLambdaAuthCheck = (options: LambdaAuthCheckOptions): AuthCheck => {
+  const hook = createLambdaUserIdHook(options);
+  return {
+    checkCredentials: (request: AuthCheckRequest) =>
+      hook({ username: request.username, password: request.password, client_id: request.clientId }),
+  };
+};
+
+/** Invokes a function with `payload` and reads `{"user_id"}` back with the AuthCheck's rules. */
+export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdHook => {
   const { lambda, functionName } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (functionName.length === 0) throw new Error('AuthCheck functionName must not be empty');
@@ -29,49 +39,42 @@ export const createLambdaAuthCheck = (options: LambdaAuthCheckOptions): AuthChec
   }
   const encoder = new TextEncoder();
 
-  return {
-    async checkCredentials(request: AuthCheckRequest): Promise<UserId | null> {
-      const payload = JSON.stringify({
-        username: request.username,
-        password: request.password,
-        client_id: request.clientId,
-      });
-      const command = new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'RequestResponse',
-        Payload: encoder.encode(payload),
-      });
+  return async (payload) => {
+    const command = new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: encoder.encode(JSON.stringify(payload)),
+    });
 
-      const output = await invokeWithin(lambda, command, timeoutMs, functionName);
+    const output = await invokeWithin(lambda, command, timeoutMs, functionName);
 
-      if (output.FunctionError !== undefined) {
-        // The error payload is not quoted: a failing function may have put the event, password and
-        // all, into its error message.
-        throw new DependencyUnavailable(
-          'auth-check',
-          `AuthCheck Lambda ${functionName} failed (FunctionError: ${output.FunctionError})`,
-        );
-      }
-      if (output.StatusCode !== undefined && output.StatusCode !== 200) {
-        throw new DependencyUnavailable(
-          'auth-check',
-          `AuthCheck Lambda ${functionName} answered status ${output.StatusCode}`,
-        );
-      }
-      // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
-      let json: unknown;
-      try {
-        json = JSON.parse(
-          new TextDecoder('utf-8', { fatal: true }).decode(output.Payload ?? new Uint8Array(0)),
-        );
-      } catch {
-        throw new DependencyUnavailable(
-          'auth-check',
-          `AuthCheck Lambda ${functionName} returned a payload that is not JSON`,
-        );
-      }
-      return parseAuthCheckAnswer(json);
-    },
+    if (output.FunctionError !== undefined) {
+      // The error payload is not quoted: a failing function may have put the event, password and
+      // all, into its error message.
+      throw new DependencyUnavailable(
+        'auth-check',
+        `AuthCheck Lambda ${functionName} failed (FunctionError: ${output.FunctionError})`,
+      );
+    }
+    if (output.StatusCode !== undefined && output.StatusCode !== 200) {
+      throw new DependencyUnavailable(
+        'auth-check',
+        `AuthCheck Lambda ${functionName} answered status ${output.StatusCode}`,
+      );
+    }
+    // No cause on purpose: JSON.parse errors quote the text, which may echo the password.
+    let json: unknown;
+    try {
+      json = JSON.parse(
+        new TextDecoder('utf-8', { fatal: true }).decode(output.Payload ?? new Uint8Array(0)),
+      );
+    } catch {
+      throw new DependencyUnavailable(
+        'auth-check',
+        `AuthCheck Lambda ${functionName} returned a payload that is not JSON`,
+      );
+    }
+    return parseAuthCheckAnswer(json);
   };
 };
 
