@@ -1,44 +1,55 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { createHttpAuthCheck, parseAuthCheckUrl } from '../auth-check/http-auth-check';
-import { createLambdaAuthCheck } from '../auth-check/lambda-auth-check';
+import { createHttpUserIdHook, parseAuthCheckUrl, type UserIdHook } from '../auth-check/http-auth-check';
+import { createLambdaUserIdHook } from '../auth-check/lambda-auth-check';
 import type { AuthCheck } from '../core/auth-check';
 import type { Clock } from '../core/clock';
+import type { SessionCheck } from '../core/session-check';
 import { ConfigurationError } from './configuration-error';
 import type { EnvironmentReader } from './environment-reader';
 
+type HookPrefix = 'AUTH_CHECK' | 'SESSION_CHECK';
+
 /**
- * Exactly one of `AUTH_CHECK_URL` (HTTP hook; `AUTH_CHECK_SECRET` signs its requests,
- * `AUTH_CHECK_ALLOW_INSECURE_HTTP=true` allows plain http beyond loopback) or
- * `AUTH_CHECK_FUNCTION_NAME` (Lambda; `AUTH_CHECK_LAMBDA_ENDPOINT` only for emulators).
- * `AUTH_CHECK_TIMEOUT_MS` (default 3000) bounds either.
- * `secret` overrides `AUTH_CHECK_SECRET`, e.g. with a Secrets Manager lookup.
+ * A `{"user_id"}` hook configured by `<PREFIX>_URL` (HTTP; `<PREFIX>_SECRET` signs the requests,
+ * `<PREFIX>_ALLOW_INSECURE_HTTP=true` allows plain http beyond loopback) or
+ * `<PREFIX>_FUNCTION_NAME` (Lambda; `<PREFIX>_LAMBDA_ENDPOINT` only for emulators), never both;
+ * `<PREFIX>_TIMEOUT_MS` (default 3000) bounds either. `secret` overrides `<PREFIX>_SECRET`
+ * (Secrets Manager). Undefined when neither is set.
  */
-export function buildAuthCheck(
+function buildUserIdHook(
   reader: EnvironmentReader,
+  prefix: HookPrefix,
   clock: Clock,
   secret?: () => Promise<string | undefined>,
-): AuthCheck {
-  const url = reader.optional('AUTH_CHECK_URL');
-  const functionName = reader.optional('AUTH_CHECK_FUNCTION_NAME');
-  const timeoutMs = reader.integer('AUTH_CHECK_TIMEOUT_MS', 3000, { min: 100, max: 25_000 });
-  if ((url === undefined) === (functionName === undefined)) {
-    throw new ConfigurationError('Set exactly one of AUTH_CHECK_URL or AUTH_CHECK_FUNCTION_NAME');
+): UserIdHook | undefined {
+  const url = reader.optional(`${prefix}_URL`);
+  const functionName = reader.optional(`${prefix}_FUNCTION_NAME`);
+  const timeoutMs = reader.integer(`${prefix}_TIMEOUT_MS`, 3000, { min: 100, max: 25_000 });
+  if (url !== undefined && functionName !== undefined) {
+    throw new ConfigurationError(`Set only one of ${prefix}_URL or ${prefix}_FUNCTION_NAME`);
   }
+  const label = prefix === 'AUTH_CHECK' ? 'AuthCheck' : 'SessionCheck';
   if (url !== undefined) {
     let parsed: URL;
     try {
       parsed = parseAuthCheckUrl(url, {
-        allowInsecureHttp: reader.boolean('AUTH_CHECK_ALLOW_INSECURE_HTTP', false),
+        allowInsecureHttp: reader.boolean(`${prefix}_ALLOW_INSECURE_HTTP`, false),
       });
     } catch (error) {
       throw new ConfigurationError(
-        `AUTH_CHECK_URL: ${error instanceof Error ? error.message : String(error)}`,
+        `${prefix}_URL: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    const staticSecret = reader.optional('AUTH_CHECK_SECRET');
-    return createHttpAuthCheck({ url: parsed, timeoutMs, clock, secret: secret ?? staticSecret });
+    return createHttpUserIdHook({
+      url: parsed,
+      timeoutMs,
+      clock,
+      label,
+      secret: secret ?? reader.optional(`${prefix}_SECRET`),
+    });
   }
-  const endpoint = reader.optional('AUTH_CHECK_LAMBDA_ENDPOINT');
+  if (functionName === undefined) return undefined;
+  const endpoint = reader.optional(`${prefix}_LAMBDA_ENDPOINT`);
   const region = reader.optional('AWS_REGION');
   const lambda = new LambdaClient({
     // One attempt: the timeout covers the whole call, and a retried password check doubles the latency.
@@ -52,5 +63,30 @@ export function buildAuthCheck(
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }),
   });
-  return createLambdaAuthCheck({ lambda, functionName: functionName as string, timeoutMs });
+  return createLambdaUserIdHook({ lambda, functionName, timeoutMs });
+}
+
+/** The token Lambda's AuthCheck: exactly one of `AUTH_CHECK_URL` or `AUTH_CHECK_FUNCTION_NAME`. */
+export function buildAuthCheck(
+  reader: EnvironmentReader,
+  clock: Clock,
+  secret?: () => Promise<string | undefined>,
+): AuthCheck {
+  const hook = buildUserIdHook(reader, 'AUTH_CHECK', clock, secret);
+  if (hook === undefined)
+    throw new ConfigurationError('Set exactly one of AUTH_CHECK_URL or AUTH_CHECK_FUNCTION_NAME');
+  return {
+    checkCredentials: (request) =>
+      hook({ username: request.username, password: request.password, client_id: request.clientId }),
+  };
+}
+
+/** The authorizer's optional cookie-session check: `SESSION_CHECK_URL` or `SESSION_CHECK_FUNCTION_NAME`. */
+export function buildSessionCheck(
+  reader: EnvironmentReader,
+  clock: Clock,
+  secret?: () => Promise<string | undefined>,
+): SessionCheck | undefined {
+  const hook = buildUserIdHook(reader, 'SESSION_CHECK', clock, secret);
+  return hook === undefined ? undefined : { checkSession: (cookie) => hook({ cookie }) };
 }

@@ -1,10 +1,15 @@
 import { createAuthorizerHandler } from '../http/authorizer-handler';
 import { createServiceLogger } from '../http/service-logger';
 import { CachedClientStore } from '../store/cached-client-store';
+import { buildSessionCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
+import { secretsManagerSecretFor } from './hook-secret';
 import { buildStores } from './store-environment';
 
-/** Composition root of the authorizer Lambda: `REQUIRE_SSL`, `CLIENT_CACHE_TTL_SECONDS` (default 30). */
+/**
+ * Composition root of the authorizer Lambda: `REQUIRE_SSL`, `CLIENT_CACHE_TTL_SECONDS` (default 30),
+ * and the optional cookie session check `SESSION_CHECK_*` (secret from `SESSION_CHECK_SECRET_ARN`).
+ */
 export function buildAuthorizerLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const requireSsl = reader.boolean('REQUIRE_SSL', true);
@@ -12,9 +17,18 @@ export function buildAuthorizerLambda(env: Environment) {
   const logger = createServiceLogger('oauth2-authorizer', reader.logLevel());
   const { clients, grants } = buildStores(reader);
   const clock = Date.now;
-  return createAuthorizerHandler(
+  const hookSecret = secretsManagerSecretFor(reader, 'SESSION_CHECK_SECRET_ARN');
+  const sessionCheck = buildSessionCheck(reader, clock, hookSecret?.secret);
+  const handler = createAuthorizerHandler(
     { requireSsl, realm: 'oauth2' },
-    { grants, clients: new CachedClientStore(clients, cacheTtlSeconds * 1000, clock), clock },
+    {
+      grants,
+      clients: new CachedClientStore(clients, cacheTtlSeconds * 1000, clock),
+      clock,
+      ...(sessionCheck === undefined ? {} : { sessionCheck }),
+    },
     logger,
   );
+  for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
+  return handler;
 }

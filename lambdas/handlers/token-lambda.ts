@@ -4,6 +4,7 @@ import { auditTo, createServiceLogger } from '../http/service-logger';
 import { createTokenHandler } from '../http/token-handler';
 import { buildAuthCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
+import { secretsManagerSecretFor } from './hook-secret';
 import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
@@ -33,20 +34,24 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
   });
 }
 
-/** Composition root of the token Lambda; the local stack calls it with its own environment. */
-export function buildTokenLambda(
-  env: Environment,
-  options: { authCheckSecret?: () => Promise<string | undefined> } = {},
-) {
+/**
+ * Composition root of the token Lambda; the local stack calls it with its own environment.
+ * `AUTH_CHECK_SECRET_ARN` loads the hook's HMAC secret from Secrets Manager (`SECRETS_MANAGER_ENDPOINT`
+ * for emulators) instead of `AUTH_CHECK_SECRET`.
+ */
+export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
   const { clients, grants } = buildStores(reader);
   const clock = Date.now;
-  const authCheck = buildAuthCheck(reader, clock, options.authCheckSecret);
-  return createTokenHandler(
+  const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
+  const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
+  const handler = createTokenHandler(
     config,
     { clients, grants, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
     logger,
   );
+  for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
+  return handler;
 }

@@ -2,14 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { UserId } from '../core/auth-check';
+import { authenticateRequest, type Principal } from '../core/authenticate-request';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import { OAuthError } from '../core/oauth-errors';
-import {
-  type AccessTokenClaims,
-  parseBearerAuthorization,
-  type VerifyAccessTokenDeps,
-  verifyAccessToken,
-} from '../core/verify-access-token';
+import type { SessionCheck } from '../core/session-check';
+import type { VerifyAccessTokenDeps } from '../core/verify-access-token';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
 import { logOAuthError } from './service-logger';
 
@@ -17,6 +15,11 @@ export interface AuthorizerConfig {
   /** Refuse bearer tokens that did not arrive over TLS (the original accepted them over plain HTTP). */
   readonly requireSsl: boolean;
   readonly realm: string;
+}
+
+export interface AuthorizerDeps extends VerifyAccessTokenDeps {
+  /** Cookie sessions (combined authentication); absent = bearer tokens only. */
+  readonly sessionCheck?: SessionCheck;
 }
 
 /** API Gateway answers 401 only for this exact error message. */
@@ -33,43 +36,60 @@ export function wholeApiArn(methodArn: string): string {
   return `${prefix}/*`;
 }
 
+const userIdContext = (userId: UserId | undefined): Record<string, string> =>
+  userId === undefined
+    ? {}
+    : { user_id: String(userId), user_id_type: typeof userId === 'number' ? 'number' : 'string' };
+
 /** The authorizer context: strings only, as API Gateway stringifies it anyway. */
-export function authorizerContext(claims: AccessTokenClaims): Record<string, string> {
+export function authorizerContext(principal: Principal): Record<string, string> {
+  if (principal.method === 'session') {
+    return { auth_method: 'session', scope: '', ...userIdContext(principal.userId) };
+  }
+  const { claims } = principal;
   return {
+    auth_method: 'bearer',
     client_id: claims.clientId,
     scope: claims.scope.join(' '),
-    ...(claims.userId === undefined
-      ? {}
-      : {
-          user_id: String(claims.userId),
-          user_id_type: typeof claims.userId === 'number' ? 'number' : 'string',
-        }),
+    ...userIdContext(claims.userId),
   };
 }
 
-/** A REQUEST-type Lambda authorizer for REST APIs: `Authorization: Bearer <access token>` (RFC 6750 §2.1). */
-export function createAuthorizerHandler(
-  config: AuthorizerConfig,
-  deps: VerifyAccessTokenDeps,
-  logger: Logger,
-) {
+const principalIdOf = (principal: Principal): string =>
+  principal.method === 'session'
+    ? String(principal.userId)
+    : String(principal.claims.userId ?? principal.claims.clientId);
+
+/**
+ * A REQUEST-type Lambda authorizer for REST APIs: `Authorization: Bearer <access token>` (RFC 6750 §2.1),
+ * or, when a session check is configured and no Authorization header is sent, the Cookie header.
+ */
+export function createAuthorizerHandler(config: AuthorizerConfig, deps: AuthorizerDeps, logger: Logger) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {
-        if (config.requireSsl && !arrivedOverTls(event)) throw new Error('bearer token sent without TLS');
-        const token = parseBearerAuthorization(headerValue(event, 'authorization'));
-        const claims = await verifyAccessToken(token, deps, config.realm);
-        logger.info('access allowed', { clientId: claims.clientId, grantId: claims.grantId });
+        if (config.requireSsl && !arrivedOverTls(event)) throw new Error('credentials sent without TLS');
+        const principal = await authenticateRequest(
+          { authorization: headerValue(event, 'authorization'), cookie: headerValue(event, 'cookie') },
+          deps,
+          config.realm,
+        );
+        logger.info('access allowed', {
+          method: principal.method,
+          ...(principal.method === 'bearer'
+            ? { clientId: principal.claims.clientId, grantId: principal.claims.grantId }
+            : {}),
+        });
         return {
-          principalId: String(claims.userId ?? claims.clientId),
+          principalId: principalIdOf(principal),
           policyDocument: {
             Version: '2012-10-17',
             Statement: [
               { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(event.methodArn) },
             ],
           },
-          context: authorizerContext(claims),
+          context: authorizerContext(principal),
         };
       } catch (error) {
         if (error instanceof DependencyUnavailable) {

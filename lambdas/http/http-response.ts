@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { OAuthError, oauthErrorBody, ServerError } from '../core/oauth-errors';
+import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { OAuthError, oauthErrorBody, ServerError, TemporarilyUnavailable } from '../core/oauth-errors';
 
 /** Every answer that may carry a token or a secret must not be stored (RFC 6749 §5.1). */
 export const NO_STORE_HEADERS = Object.freeze({
@@ -21,6 +22,20 @@ export function oauthErrorResponse(error: OAuthError): APIGatewayProxyResult {
   return jsonResponse(error.status, oauthErrorBody(error), { ...error.headers });
 }
 
-/** Anything that is not already an OAuth error is our bug: a 500 whose body says nothing more. */
-export const toOAuthError = (error: unknown): OAuthError =>
-  error instanceof OAuthError ? error : new ServerError({ cause: error });
+/** middy's own error when a middleware could not fetch its values (e.g. Secrets Manager down). */
+const isMiddyFetchFailure = (error: unknown): boolean =>
+  error instanceof Error &&
+  typeof error.cause === 'object' &&
+  error.cause !== null &&
+  (error.cause as { package?: unknown }).package === '@middy/util';
+
+/**
+ * Dependency failures become 503 `temporarily_unavailable`; anything else that is not already an
+ * OAuth error is our bug: a 500 whose body says nothing more.
+ */
+export function toOAuthError(error: unknown): OAuthError {
+  if (error instanceof OAuthError) return error;
+  if (error instanceof DependencyUnavailable || isMiddyFetchFailure(error))
+    return new TemporarilyUnavailable({ cause: error });
+  return new ServerError({ cause: error });
+}

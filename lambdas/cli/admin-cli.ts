@@ -1,0 +1,392 @@
+import {
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  type LambdaClientConfig,
+} from '@aws-sdk/client-lambda';
+import { parseAdminCommand } from '../core/admin-command';
+import { GRANT_TYPES, isGrantType } from '../core/grant-type';
+import { OAuthError } from '../core/oauth-errors';
+
+/** Exit statuses, documented in the usage text. */
+export const EXIT = Object.freeze({ ok: 0, functionError: 1, usage: 2, invokeFailed: 3 });
+
+export const USAGE = `Usage: oauth2-admin <command> [options]
+
+Administers the OAuth 2.0 token service by invoking its admin Lambda function
+(the same JSON payloads as \`aws lambda invoke\`).
+
+Commands:
+  create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
+                      TYPE: ${GRANT_TYPES.join(', ')}
+  list-clients
+  rotate-secret --client-id ID
+  disable-client --client-id ID
+  revoke-user-tokens --user-id ID [--user-id-type string|number]
+                      Default type: string. "number" sends an all-digit ID as a JSON
+                      number; the service treats 1234 and "1234" as the same user.
+
+Global options:
+  --function-name NAME  The admin function's name or ARN (default: $OAUTH2_ADMIN_FUNCTION).
+  --region REGION       Default: $AWS_REGION, $AWS_DEFAULT_REGION, then the profile's region.
+  --profile PROFILE     A named profile from the shared AWS config and credentials files.
+  --endpoint-url URL    Another Lambda endpoint, e.g. the local stack: http://127.0.0.1:3000.
+                        On loopback without AWS credentials in the environment, dummy
+                        credentials and region us-east-1 are used.
+  --help                Show this help.
+
+Options take their value as "--option value" or "--option=value".
+Prints the function's JSON answer on stdout. Exit status: 0 success; 1 the function
+answered an error (still printed) or failed; 2 usage error; 3 the invocation failed
+(credentials, network, AWS error).
+`;
+
+/** A command-line mistake: reported with the usage text, exit status 2, nothing invoked. */
+export class AdminCliUsageError extends Error {
+  override readonly name = 'AdminCliUsageError';
+}
+
+/** Where and how to invoke; everything optional falls back to the SDK's own resolution. */
+export interface InvokeTarget {
+  readonly functionName?: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly endpointUrl?: string;
+}
+
+/** The admin function's wire payload (snake_case, as `aws lambda invoke` would send it). */
+export type AdminPayload = Readonly<Record<string, unknown>> & { readonly action: string };
+
+export type AdminCliArgs =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'invoke'; readonly payload: AdminPayload; readonly target: InvokeTarget };
+
+type OptionName =
+  | (typeof GLOBAL_OPTIONS)[number]
+  | (typeof COMMAND_OPTIONS)[keyof typeof COMMAND_OPTIONS][number];
+
+// Extension point: a later `--stack NAME` joins these and is resolved in `resolveFunctionName`.
+const GLOBAL_OPTIONS = ['function-name', 'region', 'profile', 'endpoint-url'] as const;
+
+const COMMAND_OPTIONS = {
+  'create-client': ['name', 'grant-types', 'scope'],
+  'list-clients': [],
+  'rotate-secret': ['client-id'],
+  'disable-client': ['client-id'],
+  'revoke-user-tokens': ['user-id', 'user-id-type'],
+} as const;
+
+type CommandName = keyof typeof COMMAND_OPTIONS;
+
+const isCommand = (value: string): value is CommandName => Object.hasOwn(COMMAND_OPTIONS, value);
+
+/**
+ * Parses the command line (AWS CLI style: one command, `--option value` or `--option=value`,
+ * options in any order) into the payload to send. Throws `AdminCliUsageError`; sends nothing.
+ */
+export function parseAdminCliArgs(argv: readonly string[]): AdminCliArgs {
+  if (argv.length === 0 || argv.some((arg) => arg === '--help' || arg === '-h') || argv[0] === 'help') {
+    return { kind: 'help' };
+  }
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+    let value: string;
+    if (equals !== -1) {
+      value = arg.slice(equals + 1);
+    } else {
+      const next = argv[index + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new AdminCliUsageError(`--${printable(name)} needs a value`);
+      }
+      value = next;
+      index++;
+    }
+    if (values.has(name)) throw new AdminCliUsageError(`--${printable(name)} is given more than once`);
+    values.set(name, value);
+  }
+
+  const [command, ...extra] = positional;
+  if (command === undefined) throw new AdminCliUsageError('a command is required');
+  if (!isCommand(command)) throw new AdminCliUsageError(`unknown command: ${printable(command)}`);
+  if (extra.length > 0) throw new AdminCliUsageError(`unexpected argument: ${printable(extra[0] as string)}`);
+  const allowed: readonly string[] = [...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command]];
+  for (const name of values.keys()) {
+    if (!allowed.includes(name)) {
+      throw new AdminCliUsageError(`unknown option for ${command}: --${printable(name)}`);
+    }
+  }
+
+  const option = (name: OptionName): string | undefined => values.get(name);
+  const required = (name: OptionName): string => {
+    const value = option(name);
+    if (value === undefined) throw new AdminCliUsageError(`${command} needs --${name}`);
+    return value;
+  };
+  const payload = buildPayload(command, option, required);
+  validatePayload(payload);
+
+  const target: Record<string, string> = {};
+  for (const [name, key] of [
+    ['function-name', 'functionName'],
+    ['region', 'region'],
+    ['profile', 'profile'],
+    ['endpoint-url', 'endpointUrl'],
+  ] as const) {
+    const value = option(name);
+    if (value === undefined) continue;
+    if (value.trim() === '') throw new AdminCliUsageError(`--${name} must not be empty`);
+    target[key] = value;
+  }
+  if (target.endpointUrl !== undefined) parseEndpointUrl(target.endpointUrl);
+  return { kind: 'invoke', payload, target };
+}
+
+function buildPayload(
+  command: CommandName,
+  option: (name: OptionName) => string | undefined,
+  required: (name: OptionName) => string,
+): AdminPayload {
+  switch (command) {
+    case 'create-client': {
+      const grantTypes = required('grant-types')
+        .split(',')
+        .map((type) => type.trim());
+      const unknown = grantTypes.filter((type) => !isGrantType(type));
+      if (unknown.length > 0 || grantTypes.length === 0) {
+        throw new AdminCliUsageError(
+          `--grant-types takes a comma-separated list of: ${GRANT_TYPES.join(', ')}`,
+        );
+      }
+      const scope = option('scope');
+      return {
+        action: command,
+        name: required('name'),
+        grant_types: grantTypes,
+        ...(scope === undefined ? {} : { scope }),
+      };
+    }
+    case 'list-clients':
+      return { action: command };
+    case 'rotate-secret':
+    case 'disable-client':
+      return { action: command, client_id: required('client-id') };
+    case 'revoke-user-tokens':
+      return {
+        action: command,
+        user_id: parseUserId(required('user-id'), option('user-id-type') ?? 'string'),
+      };
+  }
+}
+
+/**
+ * The user id as the AuthCheck returned it. Only the echoed `user_id` depends on the type (the
+ * service keys 1234 and "1234" alike), so `string` is the default and `number` is explicit.
+ */
+function parseUserId(raw: string, type: string): string | number {
+  if (type === 'string') return raw;
+  if (type !== 'number') throw new AdminCliUsageError('--user-id-type must be string or number');
+  // No leading zeros: "007" as a number would be the different user "7".
+  if (!/^(0|[1-9][0-9]*)$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new AdminCliUsageError('--user-id-type number needs an all-digit --user-id without leading zeros');
+  }
+  return Number(raw);
+}
+
+/** The function validates again; checking here with the same core parser keeps bad payloads local. */
+function validatePayload(payload: AdminPayload): void {
+  try {
+    parseAdminCommand(payload);
+  } catch (error) {
+    if (error instanceof OAuthError) throw new AdminCliUsageError(error.description);
+    throw error;
+  }
+}
+
+function parseEndpointUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AdminCliUsageError('--endpoint-url must be an http or https URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AdminCliUsageError('--endpoint-url must be an http or https URL');
+  }
+  return url;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * `--function-name`, else `OAUTH2_ADMIN_FUNCTION`.
+ *
+ * EXTENSION POINT (`--stack NAME`, not implemented): resolve the admin function from the
+ * CloudFormation stack's output here (DescribeStacks, before the environment fallback), after
+ * adding `stack` to GLOBAL_OPTIONS and InvokeTarget and rejecting it together with --function-name.
+ * That makes this step async and lets it fail with exit status 3 like the invocation itself.
+ */
+export function resolveFunctionName(target: InvokeTarget, env: Env): string {
+  const name = target.functionName ?? nonEmpty(env.OAUTH2_ADMIN_FUNCTION);
+  if (name === undefined)
+    throw new AdminCliUsageError('--function-name is required (or set OAUTH2_ADMIN_FUNCTION)');
+  return name;
+}
+
+/**
+ * Static credentials for a local emulator, which ignores signatures. Never valid on AWS. A fresh
+ * object each time: the SDK tags the credentials it is given (a frozen object makes it throw).
+ */
+const localCredentials = () => ({ accessKeyId: 'local', secretAccessKey: 'local' });
+const LOCAL_REGION = 'us-east-1';
+
+/** Environment variables through which the SDK's default chain would find real credentials. */
+const CREDENTIAL_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+] as const;
+
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The LambdaClient configuration. With a loopback `--endpoint-url`, no `--profile` and no
+ * credentials in the environment, dummy credentials and us-east-1 are used, so the local stack
+ * works on a machine without AWS setup; everywhere else the SDK's default chain decides.
+ */
+export function lambdaClientConfigFor(target: InvokeTarget, env: Env): LambdaClientConfig {
+  const endpoint = target.endpointUrl === undefined ? undefined : parseEndpointUrl(target.endpointUrl);
+  const local = endpoint !== undefined && isLoopbackUrl(endpoint);
+  const region =
+    target.region ??
+    nonEmpty(env.AWS_REGION) ??
+    nonEmpty(env.AWS_DEFAULT_REGION) ??
+    (local ? LOCAL_REGION : undefined);
+  const credentialsConfigured =
+    target.profile !== undefined || CREDENTIAL_ENV.some((name) => nonEmpty(env[name]));
+  return {
+    ...(region === undefined ? {} : { region }),
+    ...(target.profile === undefined ? {} : { profile: target.profile }),
+    ...(target.endpointUrl === undefined ? {} : { endpoint: target.endpointUrl }),
+    ...(local && !credentialsConfigured ? { credentials: localCredentials() } : {}),
+    // Fail fast on an unreachable host; an invocation itself may take as long as it needs.
+    requestHandler: { connectionTimeout: 10_000 },
+  };
+}
+
+/** What the CLI needs of a LambdaClient; tests substitute their own. */
+export interface AdminLambdaClient {
+  send(command: InvokeCommand): Promise<InvokeCommandOutput>;
+  destroy(): void;
+}
+
+export interface AdminCliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export interface AdminCliOptions {
+  readonly lambdaClientFactory?: (config: LambdaClientConfig) => AdminLambdaClient;
+  /** Defaults to `process.env`. */
+  readonly env?: Env;
+}
+
+/** Runs one command line and resolves to the exit status; never throws for expected failures. */
+export async function runAdminCli(
+  argv: readonly string[],
+  io: AdminCliIo,
+  options: AdminCliOptions = {},
+): Promise<number> {
+  const env = options.env ?? process.env;
+  let payload: AdminPayload;
+  let functionName: string;
+  let config: LambdaClientConfig;
+  try {
+    const args = parseAdminCliArgs(argv);
+    if (args.kind === 'help') {
+      io.stdout(USAGE);
+      return EXIT.ok;
+    }
+    payload = args.payload;
+    functionName = resolveFunctionName(args.target, env);
+    config = lambdaClientConfigFor(args.target, env);
+  } catch (error) {
+    if (!(error instanceof AdminCliUsageError)) throw error;
+    io.stderr(`oauth2-admin: ${error.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+
+  const factory = options.lambdaClientFactory ?? ((clientConfig) => new LambdaClient(clientConfig));
+  let client: AdminLambdaClient | undefined;
+  let output: InvokeCommandOutput;
+  try {
+    client = factory(config);
+    output = await client.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: JSON.stringify(payload),
+      }),
+    );
+  } catch (error) {
+    io.stderr(`oauth2-admin: could not invoke ${printable(functionName)}: ${describeFailure(error)}\n`);
+    return EXIT.invokeFailed;
+  } finally {
+    client?.destroy();
+  }
+  return report(output, io);
+}
+
+function report(output: InvokeCommandOutput, io: AdminCliIo): number {
+  const text = output.Payload === undefined ? '' : new TextDecoder().decode(output.Payload);
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    if (text !== '') io.stdout(`${text}\n`);
+    io.stderr('oauth2-admin: the function answered something other than JSON\n');
+    return EXIT.functionError;
+  }
+  io.stdout(`${JSON.stringify(answer, null, 2)}\n`);
+  if (output.FunctionError !== undefined) {
+    io.stderr(`oauth2-admin: the function failed (${printable(output.FunctionError)})\n`);
+    return EXIT.functionError;
+  }
+  const isErrorAnswer = typeof answer === 'object' && answer !== null && 'error' in answer;
+  return isErrorAnswer ? EXIT.functionError : EXIT.ok;
+}
+
+/**
+ * One line, no stack: the error's name and the first line of its message. AWS messages can
+ * continue with a canonical request (signed headers, a session token), so only line one is kept.
+ */
+export function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  const code = (error as { code?: unknown }).code;
+  // Node reports a refused `localhost` (IPv4 and IPv6 both tried) as an AggregateError without a message.
+  const inner =
+    error instanceof AggregateError ? error.errors.find((e): e is Error => e instanceof Error) : undefined;
+  const message = error.message || inner?.message || (typeof code === 'string' ? code : '');
+  const firstLine = message.split(/\r?\n/, 1)[0] ?? '';
+  const name = error.name === 'Error' || error.name === 'AggregateError' ? '' : `${error.name}: `;
+  return printable(`${name}${firstLine}`.trim() || error.name).slice(0, 300);
+}
+
+/** Keeps terminal control characters (anything but printable ASCII) out of what we echo; redacts anything shaped like an access key id. */
+const printable = (text: string): string =>
+  text.replace(/[^\x20-\x7E]/g, '?').replace(/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '$1****************');
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value;
