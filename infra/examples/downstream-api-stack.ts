@@ -1,0 +1,72 @@
+import { Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { OAuth2Authorizer } from '../oauth2-authorizer';
+import { API_GATEWAY_CLOUDWATCH_ROLE_FINDING } from '../oauth2-token-service';
+
+export interface DownstreamApiStackProps extends StackProps {
+  /** Defaults to the token service stack's export `<tokenServiceStackName>-AuthorizerArn`. */
+  readonly authorizerArn?: string;
+  readonly tokenServiceStackName?: string;
+}
+
+/**
+ * An example API owned by another team: `GET /orders` protected by the token service's
+ * authorizer, answering (from a mock integration) who the caller is.
+ */
+export class DownstreamApiStack extends Stack {
+  readonly api: apigateway.RestApi;
+
+  constructor(scope: Construct, id: string, props: DownstreamApiStackProps = {}) {
+    super(scope, id, { description: 'Example downstream API using the OAuth 2.0 authorizer', ...props });
+    const authorizerArn =
+      props.authorizerArn ??
+      Fn.importValue(`${props.tokenServiceStackName ?? 'OAuth2TokenService'}-AuthorizerArn`);
+    const authorizer = OAuth2Authorizer.fromFunctionArn(this, 'OAuth2', authorizerArn);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.api = new apigateway.RestApi(this, 'OrdersApi', {
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+      },
+    });
+    this.api.root.addResource('orders').addMethod(
+      'GET',
+      new apigateway.MockIntegration({
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [
+          {
+            statusCode: '200',
+            responseTemplates: {
+              'application/json':
+                '{"orders":[],"user_id":"$context.authorizer.user_id","client_id":"$context.authorizer.client_id","scope":"$context.authorizer.scope"}',
+            },
+          },
+        ],
+      }),
+      { authorizer, methodResponses: [{ statusCode: '200' }] },
+    );
+    for (const [id, reason] of [
+      ['AwsSolutions-APIG2', 'Example API: a mock integration with no request body to validate.'],
+      ['AwsSolutions-APIG3', 'Example API: WAF is the deployer’s choice.'],
+      [
+        'AwsSolutions-COG4',
+        'Protected by the OAuth 2.0 token service’s Lambda authorizer, by design not Cognito.',
+      ],
+      [
+        API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
+        'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs.',
+      ],
+    ] as const) {
+      Validations.of(this).acknowledge({ id, reason });
+    }
+  }
+}

@@ -1,0 +1,344 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  CLIENTS_PARTITION_KEY,
+  GRANTS_BY_CLIENT_INDEX,
+  GRANTS_BY_USER_INDEX,
+  GRANTS_CLIENT_ID_ATTRIBUTE,
+  GRANTS_PARTITION_KEY,
+  GRANTS_TTL_ATTRIBUTE,
+  GRANTS_USER_KEY_ATTRIBUTE,
+} from '../lambdas/store/table-definitions';
+import { ServiceFunction } from './service-function';
+import type { HookTarget, StageConfig } from './stage-config';
+
+export type OAuth2TokenServiceProps = StageConfig;
+
+const REALM = 'oauth2';
+
+/** The one managed policy API Gateway's account-level logging role needs (cdk-nag finding id). */
+export const API_GATEWAY_CLOUDWATCH_ROLE_FINDING =
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]';
+
+/**
+ * The whole token service as one construct: tables, hook secret, token / authorizer / admin
+ * functions and the REST API (`POST /oauth2/token`, `GET /me`). Drop it into your own app, or
+ * deploy `OAuth2TokenServiceStack`.
+ */
+export class OAuth2TokenService extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly clientsTable: dynamodb.Table;
+  readonly grantsTable: dynamodb.Table;
+  readonly hookSecret: secretsmanager.Secret;
+  readonly tokenFunction: ServiceFunction;
+  readonly authorizerFunction: ServiceFunction;
+  readonly adminFunction: ServiceFunction;
+  readonly authorizer: apigateway.RequestAuthorizer;
+  readonly tokenUrl: string;
+
+  constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
+    super(scope, id);
+    const retain = props.retainData;
+
+    const tableDefaults = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: retain,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    };
+    this.clientsTable = new dynamodb.Table(this, 'ClientsTable', {
+      ...tableDefaults,
+      partitionKey: { name: CLIENTS_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+    });
+    this.grantsTable = new dynamodb.Table(this, 'GrantsTable', {
+      ...tableDefaults,
+      partitionKey: { name: GRANTS_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: GRANTS_TTL_ATTRIBUTE,
+    });
+    for (const [indexName, attribute] of [
+      [GRANTS_BY_USER_INDEX, GRANTS_USER_KEY_ATTRIBUTE],
+      [GRANTS_BY_CLIENT_INDEX, GRANTS_CLIENT_ID_ATTRIBUTE],
+    ] as const) {
+      this.grantsTable.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: attribute, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+
+    this.hookSecret = new secretsmanager.Secret(this, 'HookSecret', {
+      description:
+        'HMAC-SHA256 key that signs requests to the AuthCheck / session-check hooks (X-OAuth2-Signature)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.hookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
+    });
+
+    const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
+    const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
+
+    this.tokenFunction = new ServiceFunction(this, 'Token', {
+      entry: 'token',
+      description: 'OAuth 2.0 token endpoint (POST /oauth2/token)',
+      // AuthCheck (3 s) and DynamoDB (≈6 s worst case) both fit; API Gateway gives up at 29 s.
+      timeout: Duration.seconds(15),
+      environment: {
+        ...common,
+        ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
+        REFRESH_TOKEN_TTL_SECONDS: String(props.refreshTokenTtlSeconds),
+        REFRESH_REUSE_GRACE_SECONDS: String(props.refreshReuseGraceSeconds),
+        ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
+      },
+    });
+    this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
+    this.allow(this.tokenFunction, this.grantsTable, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    this.wireHook(this.tokenFunction, props.authCheck);
+
+    this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
+      entry: 'authorizer',
+      description: 'Lambda authorizer: checks Authorization: Bearer <access token>',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        ...common,
+        CLIENT_CACHE_TTL_SECONDS: '30',
+        ...(props.sessionCheck === undefined
+          ? {}
+          : this.hookEnvironment('SESSION_CHECK', props.sessionCheck)),
+      },
+    });
+    this.allow(this.authorizerFunction, this.clientsTable, ['dynamodb:GetItem']);
+    this.allow(this.authorizerFunction, this.grantsTable, ['dynamodb:GetItem']);
+    if (props.sessionCheck !== undefined) this.wireHook(this.authorizerFunction, props.sessionCheck);
+
+    this.adminFunction = new ServiceFunction(this, 'Admin', {
+      entry: 'admin',
+      description: 'OAuth 2.0 client administration (invoke only, never behind HTTP)',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { ...tables, LOG_LEVEL: props.logLevel },
+    });
+    this.allow(this.adminFunction, this.clientsTable, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Scan',
+    ]);
+    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem']);
+    this.adminFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [
+          `${this.grantsTable.tableArn}/index/${GRANTS_BY_USER_INDEX}`,
+          `${this.grantsTable.tableArn}/index/${GRANTS_BY_CLIENT_INDEX}`,
+        ],
+      }),
+    );
+
+    this.api = this.createApi(props);
+    const tokenResource = this.api.root.addResource('oauth2').addResource('token');
+    // ANY, not POST: the handler itself answers other methods with 405 and `Allow: POST`.
+    const tokenMethod = tokenResource.addMethod(
+      'ANY',
+      new apigateway.LambdaIntegration(this.tokenFunction.function),
+    );
+    Validations.of(tokenMethod).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The token endpoint authenticates OAuth clients itself (RFC 6749 section 2.3); an API Gateway authorizer cannot.',
+    });
+    Validations.of(tokenMethod).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'The token endpoint is the identity provider; it authenticates clients itself, not with Cognito.',
+    });
+    this.tokenUrl = this.api.urlForPath('/oauth2/token');
+
+    this.authorizer = new apigateway.RequestAuthorizer(this, 'BearerAuthorizer', {
+      handler: this.authorizerFunction.function,
+      // API Gateway only caches when every identity source is present; a cookie-only request has no
+      // Authorization header, so with a session check there is no identity source and no cache.
+      identitySources:
+        props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
+      resultsCacheTtl: Duration.seconds(
+        props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
+      ),
+    });
+    if (props.demoRoute) {
+      const me = new ServiceFunction(this, 'Me', {
+        entry: 'me',
+        description: 'Demo resource GET /me behind the authorizer',
+        memorySize: 128,
+        timeout: Duration.seconds(5),
+        environment: { LOG_LEVEL: props.logLevel },
+      });
+      const meMethod = this.api.root
+        .addResource('me')
+        .addMethod('GET', new apigateway.LambdaIntegration(me.function), {
+          authorizer: this.authorizer,
+          authorizationType: apigateway.AuthorizationType.CUSTOM,
+        });
+      Validations.of(meMethod).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Protected by this service’s own Lambda authorizer (OAuth 2.0 bearer tokens), by design not Cognito.',
+      });
+    }
+
+    const stack = Stack.of(this);
+    new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
+    new CfnOutput(this, 'AuthorizerArn', {
+      value: this.authorizerFunction.function.functionArn,
+      description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',
+      exportName: `${stack.stackName}-AuthorizerArn`,
+    });
+    new CfnOutput(this, 'AdminFunctionName', {
+      value: this.adminFunction.function.functionName,
+      description: 'oauth2-admin --function-name (or --stack)',
+    });
+    new CfnOutput(this, 'ClientsTableName', { value: this.clientsTable.tableName });
+    new CfnOutput(this, 'GrantsTableName', { value: this.grantsTable.tableName });
+    new CfnOutput(this, 'HookSecretArn', {
+      value: this.hookSecret.secretArn,
+      description: 'HMAC key your AuthCheck hook verifies X-OAuth2-Signature with',
+    });
+  }
+
+  /** Exactly these actions on exactly this table: no wildcard action, no index unless named. */
+  private allow(fn: ServiceFunction, table: dynamodb.Table, actions: string[]): void {
+    fn.role.addToPolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
+  }
+
+  private hookEnvironment(prefix: 'AUTH_CHECK' | 'SESSION_CHECK', hook: HookTarget): Record<string, string> {
+    return hook.kind === 'http'
+      ? { [`${prefix}_URL`]: hook.url, [`${prefix}_SECRET_ARN`]: this.hookSecret.secretArn }
+      : { [`${prefix}_FUNCTION_NAME`]: hook.functionArn };
+  }
+
+  /** The secret for an HTTP hook, invoke on exactly that function for a Lambda hook. */
+  private wireHook(fn: ServiceFunction, hook: HookTarget): void {
+    if (hook.kind === 'http') {
+      this.hookSecret.grantRead(fn.role);
+      return;
+    }
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [hook.functionArn] }),
+    );
+  }
+
+  private createApi(props: OAuth2TokenServiceProps): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const api = new apigateway.RestApi(this, 'Api', {
+      description: 'OAuth 2.0 token service',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Execution logs at ERROR only and never the data trace: request bodies hold passwords.
+        dataTraceEnabled: false,
+      },
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            effect: iam.Effect.ALLOW,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+          }),
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ],
+      }),
+    });
+    if (props.customDomain !== undefined) {
+      const domain = api.addDomainName('CustomDomain', {
+        domainName: props.customDomain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(
+          this,
+          'Certificate',
+          props.customDomain.certificateArn,
+        ),
+        securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
+        endpointType: apigateway.EndpointType.REGIONAL,
+      });
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: domain.domainNameAliasDomainName,
+        description: `Point ${props.customDomain.domainName} (CNAME or alias) here`,
+      });
+    }
+    this.addGatewayResponses(api);
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'Requests are validated by the handlers, which must answer RFC 6749 JSON errors; API Gateway validators cannot.',
+    });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'WAF is left to the deployer (account-wide web ACLs); stage throttling and per-username lockout are built in.',
+    });
+    Validations.of(api).acknowledge({
+      id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
+      reason:
+        'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs; no narrower managed or inline policy is offered.',
+    });
+    return api;
+  }
+
+  /** Errors API Gateway answers itself, in the same RFC shapes and no-store headers as the handlers. */
+  private addGatewayResponses(api: apigateway.RestApi): void {
+    const noStore = { 'Cache-Control': "'no-store'", Pragma: "'no-cache'" };
+    const json = (error: string, description: string) => ({
+      'application/json': JSON.stringify({ error, error_description: description }),
+    });
+    api.addGatewayResponse('Unauthorized', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { ...noStore, 'WWW-Authenticate': `'Bearer realm="${REALM}", error="invalid_token"'` },
+      templates: json('invalid_token', 'The access token is missing, invalid, expired or revoked'),
+    });
+    api.addGatewayResponse('AuthorizerFailure', {
+      type: apigateway.ResponseType.AUTHORIZER_FAILURE,
+      statusCode: '503',
+      responseHeaders: { ...noStore, 'Retry-After': "'1'" },
+      templates: json('temporarily_unavailable', 'The service is temporarily unavailable, retry later'),
+    });
+    api.addGatewayResponse('Default4xx', {
+      type: apigateway.ResponseType.DEFAULT_4XX,
+      responseHeaders: noStore,
+    });
+    api.addGatewayResponse('Default5xx', {
+      type: apigateway.ResponseType.DEFAULT_5XX,
+      responseHeaders: noStore,
+    });
+  }
+}

@@ -1,0 +1,208 @@
+/** Where a `{"user_id"}` hook lives: an HTTPS endpoint the deployer runs, or a Lambda function. */
+export type HookTarget =
+  | { readonly kind: 'http'; readonly url: string }
+  | { readonly kind: 'lambda'; readonly functionArn: string };
+
+export interface CustomDomain {
+  readonly domainName: string;
+  /** ACM certificate in the stack's region covering `domainName`. */
+  readonly certificateArn: string;
+}
+
+/** Deploy-time settings, from the `oauth2` context key of cdk.json (or `-c oauth2='{...}'`). */
+export interface StageConfig {
+  readonly stackName: string;
+  readonly authCheck: HookTarget;
+  /** Cookie sessions at the authorizer (combined authentication); turns the authorizer cache off. */
+  readonly sessionCheck?: HookTarget;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly refreshReuseGraceSeconds: number;
+  /** Security-relevant: only an explicit `false` disables the handlers' TLS check. */
+  readonly requireSsl: boolean;
+  /** API Gateway's authorizer result cache, 0–3600 s (0 = every request is checked). */
+  readonly authorizerCacheTtlSeconds: number;
+  readonly customDomain?: CustomDomain;
+  /** Deploy the demo `GET /me` route. */
+  readonly demoRoute: boolean;
+  /** Retain tables (deletion protection, RETAIN removal policy). `false` only for throwaway dev stacks. */
+  readonly retainData: boolean;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export class StageConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid "oauth2" context in cdk.json:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'StageConfigError';
+  }
+}
+
+const DEFAULTS = {
+  stackName: 'OAuth2TokenService',
+  accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 30 * 24 * 3600,
+  refreshReuseGraceSeconds: 0,
+  requireSsl: true,
+  authorizerCacheTtlSeconds: 300,
+  demoRoute: true,
+  retainData: true,
+  throttle: { rateLimit: 50, burstLimit: 100 },
+  logLevel: 'INFO',
+} as const;
+
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), 'authCheck', 'sessionCheck', 'customDomain']);
+
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
+
+/**
+ * Validates the deploy-time settings once, at synth. Collects every problem and throws one
+ * `StageConfigError` listing them all, so a bad cdk.json fails before anything is deployed.
+ * The value may be an object or its JSON text (`cdk synth -c oauth2='{...}'`).
+ */
+export function parseStageConfig(raw: unknown): StageConfig {
+  const problems: string[] = [];
+  let input: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      throw new StageConfigError(['the value is not valid JSON']);
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new StageConfigError(['"oauth2" must be an object with at least "authCheck"']);
+  }
+  const value = input as Record<string, unknown>;
+  for (const key of Object.keys(value)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown key "${key}"`);
+
+  const integer = (key: keyof typeof DEFAULTS, min: number, max: number): number => {
+    const v = value[key] ?? DEFAULTS[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}`);
+      return min;
+    }
+    return v;
+  };
+  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData'): boolean => {
+    const v = value[key] ?? DEFAULTS[key];
+    if (typeof v !== 'boolean') {
+      problems.push(`${key} must be true or false (a JSON boolean, not a string)`);
+      return DEFAULTS[key];
+    }
+    return v;
+  };
+
+  const stackName = value.stackName ?? DEFAULTS.stackName;
+  if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+    problems.push('stackName must start with a letter and contain only letters, digits and hyphens');
+  }
+  const authCheck = parseHook(value.authCheck, 'authCheck', problems, true);
+  const sessionCheck = parseHook(value.sessionCheck, 'sessionCheck', problems, false);
+  const customDomain = parseCustomDomain(value.customDomain, problems);
+  const throttle = parseThrottle(value.throttle, problems);
+  const logLevel = value.logLevel ?? DEFAULTS.logLevel;
+  if (typeof logLevel !== 'string' || !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
+    problems.push('logLevel must be one of DEBUG, INFO, WARN, ERROR');
+  }
+
+  const config: StageConfig = {
+    stackName: String(stackName),
+    authCheck: authCheck as HookTarget,
+    ...(sessionCheck === undefined ? {} : { sessionCheck }),
+    accessTokenTtlSeconds: integer('accessTokenTtlSeconds', 60, 24 * 3600),
+    refreshTokenTtlSeconds: integer('refreshTokenTtlSeconds', 60, 365 * 24 * 3600),
+    refreshReuseGraceSeconds: integer('refreshReuseGraceSeconds', 0, 300),
+    requireSsl: boolean('requireSsl'),
+    authorizerCacheTtlSeconds: integer('authorizerCacheTtlSeconds', 0, 3600),
+    ...(customDomain === undefined ? {} : { customDomain }),
+    demoRoute: boolean('demoRoute'),
+    retainData: boolean('retainData'),
+    throttle,
+    logLevel: logLevel as StageConfig['logLevel'],
+  };
+  if (problems.length > 0) throw new StageConfigError(problems);
+  return Object.freeze(config);
+}
+
+function parseHook(raw: unknown, key: string, problems: string[], required: boolean): HookTarget | undefined {
+  if (raw === undefined) {
+    if (required)
+      problems.push(
+        `${key} is required: {"kind":"http","url":"https://..."} or {"kind":"lambda","functionArn":"arn:aws:lambda:..."}`,
+      );
+    return undefined;
+  }
+  const hook = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (hook.kind === 'http') {
+    const url = hook.url;
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof url === 'string' ? new URL(url) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    // Passwords travel to this hook: only https, and no credentials in the URL itself.
+    if (
+      parsed === undefined ||
+      parsed.protocol !== 'https:' ||
+      parsed.username !== '' ||
+      parsed.password !== ''
+    ) {
+      problems.push(`${key}.url must be an https:// URL without credentials`);
+      return undefined;
+    }
+    return { kind: 'http', url: parsed.href };
+  }
+  if (hook.kind === 'lambda') {
+    if (typeof hook.functionArn !== 'string' || !LAMBDA_ARN.test(hook.functionArn)) {
+      problems.push(
+        `${key}.functionArn must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)`,
+      );
+      return undefined;
+    }
+    return { kind: 'lambda', functionArn: hook.functionArn };
+  }
+  problems.push(`${key}.kind must be "http" or "lambda"`);
+  return undefined;
+}
+
+function parseCustomDomain(raw: unknown, problems: string[]): CustomDomain | undefined {
+  if (raw === undefined) return undefined;
+  const domain = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const { domainName, certificateArn } = domain;
+  if (
+    typeof domainName !== 'string' ||
+    !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domainName)
+  ) {
+    problems.push('customDomain.domainName must be a DNS name');
+    return undefined;
+  }
+  if (
+    typeof certificateArn !== 'string' ||
+    !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certificateArn)
+  ) {
+    problems.push('customDomain.certificateArn must be an ACM certificate ARN');
+    return undefined;
+  }
+  return { domainName, certificateArn };
+}
+
+function parseThrottle(raw: unknown, problems: string[]): StageConfig['throttle'] {
+  if (raw === undefined) return DEFAULTS.throttle;
+  const throttle = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const { rateLimit, burstLimit } = throttle;
+  if (typeof rateLimit !== 'number' || rateLimit <= 0 || rateLimit > 10_000) {
+    problems.push('throttle.rateLimit must be a number of requests per second from 1 to 10000');
+  }
+  if (
+    typeof burstLimit !== 'number' ||
+    !Number.isInteger(burstLimit) ||
+    burstLimit < 1 ||
+    burstLimit > 5000
+  ) {
+    problems.push('throttle.burstLimit must be an integer from 1 to 5000');
+  }
+  return { rateLimit: Number(rateLimit), burstLimit: Number(burstLimit) };
+}
