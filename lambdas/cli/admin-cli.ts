@@ -28,6 +28,8 @@ Commands:
 
 Global options:
   --function-name NAME  The admin function's name or ARN (default: $OAUTH2_ADMIN_FUNCTION).
+  --stack NAME          Find the admin function in this CloudFormation stack's outputs
+                        (AdminFunctionName) instead of naming it.
   --region REGION       Default: $AWS_REGION, $AWS_DEFAULT_REGION, then the profile's region.
   --profile PROFILE     A named profile from the shared AWS config and credentials files.
   --endpoint-url URL    Another Lambda endpoint, e.g. the local stack: http://127.0.0.1:3000.
@@ -49,6 +51,8 @@ export class AdminCliUsageError extends Error {
 /** Where and how to invoke; everything optional falls back to the SDK's own resolution. */
 export interface InvokeTarget {
   readonly functionName?: string;
+  /** CloudFormation stack whose `AdminFunctionName` output names the function. */
+  readonly stack?: string;
   readonly region?: string;
   readonly profile?: string;
   readonly endpointUrl?: string;
@@ -65,8 +69,7 @@ type OptionName =
   | (typeof GLOBAL_OPTIONS)[number]
   | (typeof COMMAND_OPTIONS)[keyof typeof COMMAND_OPTIONS][number];
 
-// Extension point: a later `--stack NAME` joins these and is resolved in `resolveFunctionName`.
-const GLOBAL_OPTIONS = ['function-name', 'region', 'profile', 'endpoint-url'] as const;
+const GLOBAL_OPTIONS = ['function-name', 'stack', 'region', 'profile', 'endpoint-url'] as const;
 
 const COMMAND_OPTIONS = {
   'create-client': ['name', 'grant-types', 'scope'],
@@ -136,6 +139,7 @@ export function parseAdminCliArgs(argv: readonly string[]): AdminCliArgs {
   const target: Record<string, string> = {};
   for (const [name, key] of [
     ['function-name', 'functionName'],
+    ['stack', 'stack'],
     ['region', 'region'],
     ['profile', 'profile'],
     ['endpoint-url', 'endpointUrl'],
@@ -146,6 +150,9 @@ export function parseAdminCliArgs(argv: readonly string[]): AdminCliArgs {
     target[key] = value;
   }
   if (target.endpointUrl !== undefined) parseEndpointUrl(target.endpointUrl);
+  if (target.stack !== undefined && target.functionName !== undefined) {
+    throw new AdminCliUsageError('give --function-name or --stack, not both');
+  }
   return { kind: 'invoke', payload, target };
 }
 
@@ -225,19 +232,53 @@ function parseEndpointUrl(raw: string): URL {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/**
- * `--function-name`, else `OAUTH2_ADMIN_FUNCTION`.
- *
- * EXTENSION POINT (`--stack NAME`, not implemented): resolve the admin function from the
- * CloudFormation stack's output here (DescribeStacks, before the environment fallback), after
- * adding `stack` to GLOBAL_OPTIONS and InvokeTarget and rejecting it together with --function-name.
- * That makes this step async and lets it fail with exit status 3 like the invocation itself.
- */
+/** `--function-name`, else `OAUTH2_ADMIN_FUNCTION` (when `--stack` is not given). */
 export function resolveFunctionName(target: InvokeTarget, env: Env): string {
   const name = target.functionName ?? nonEmpty(env.OAUTH2_ADMIN_FUNCTION);
   if (name === undefined)
-    throw new AdminCliUsageError('--function-name is required (or set OAUTH2_ADMIN_FUNCTION)');
+    throw new AdminCliUsageError('--function-name or --stack is required (or set OAUTH2_ADMIN_FUNCTION)');
   return name;
+}
+
+/** The stack output that names the admin function (its logical id ends with a construct hash). */
+const ADMIN_OUTPUT = /AdminFunctionName/;
+
+/**
+ * Reads the admin function's name from the stack's outputs (DescribeStacks). Throws a plain
+ * `Error` (exit status 3) when the stack or the output is missing.
+ */
+export async function functionNameFromStack(
+  stackName: string,
+  config: { region?: string; profile?: string },
+  describe?: (stackName: string) => Promise<Array<{ OutputKey?: string; OutputValue?: string }>>,
+): Promise<string> {
+  const outputs =
+    describe === undefined ? await describeStackOutputs(stackName, config) : await describe(stackName);
+  const matches = outputs.filter((output) => ADMIN_OUTPUT.test(output.OutputKey ?? '') && output.OutputValue);
+  if (matches.length !== 1) {
+    throw new Error(
+      `stack ${printable(stackName)} has ${matches.length === 0 ? 'no' : 'several'} AdminFunctionName outputs`,
+    );
+  }
+  return matches[0]?.OutputValue as string;
+}
+
+async function describeStackOutputs(
+  stackName: string,
+  config: { region?: string; profile?: string },
+): Promise<Array<{ OutputKey?: string; OutputValue?: string }>> {
+  // Loaded only for --stack: keeps the plain --function-name path free of the CloudFormation client.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const client = new CloudFormationClient({
+    ...(config.region === undefined ? {} : { region: config.region }),
+    ...(config.profile === undefined ? {} : { profile: config.profile }),
+  });
+  try {
+    const answer = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+    return answer.Stacks?.[0]?.Outputs ?? [];
+  } finally {
+    client.destroy();
+  }
 }
 
 /**
@@ -299,6 +340,10 @@ export interface AdminCliIo {
 
 export interface AdminCliOptions {
   readonly lambdaClientFactory?: (config: LambdaClientConfig) => AdminLambdaClient;
+  /** Replaces CloudFormation's DescribeStacks for `--stack` (tests). */
+  readonly describeStackOutputs?: (
+    stackName: string,
+  ) => Promise<Array<{ OutputKey?: string; OutputValue?: string }>>;
   /** Defaults to `process.env`. */
   readonly env?: Env;
 }
@@ -311,7 +356,9 @@ export async function runAdminCli(
 ): Promise<number> {
   const env = options.env ?? process.env;
   let payload: AdminPayload;
-  let functionName: string;
+  let functionName: string | undefined;
+  let stack: string | undefined;
+  let target: InvokeTarget = {};
   let config: LambdaClientConfig;
   try {
     const args = parseAdminCliArgs(argv);
@@ -320,12 +367,31 @@ export async function runAdminCli(
       return EXIT.ok;
     }
     payload = args.payload;
-    functionName = resolveFunctionName(args.target, env);
+    stack = args.target.stack;
+    target = args.target;
+    functionName = stack === undefined ? resolveFunctionName(args.target, env) : undefined;
     config = lambdaClientConfigFor(args.target, env);
   } catch (error) {
     if (!(error instanceof AdminCliUsageError)) throw error;
     io.stderr(`oauth2-admin: ${error.message}\n\n${USAGE}`);
     return EXIT.usage;
+  }
+  if (functionName === undefined) {
+    try {
+      functionName = await functionNameFromStack(
+        stack as string,
+        {
+          ...(target.region === undefined ? {} : { region: target.region }),
+          ...(target.profile === undefined ? {} : { profile: target.profile }),
+        },
+        options.describeStackOutputs,
+      );
+    } catch (error) {
+      io.stderr(
+        `oauth2-admin: could not find the admin function of stack ${printable(stack as string)}: ${describeFailure(error)}\n`,
+      );
+      return EXIT.invokeFailed;
+    }
   }
 
   const factory = options.lambdaClientFactory ?? ((clientConfig) => new LambdaClient(clientConfig));

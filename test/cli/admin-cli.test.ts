@@ -256,11 +256,11 @@ describe('oauth2-admin usage', () => {
     { argv: ['frobnicate', '--function-name', 'admin'], message: 'unknown command: frobnicate' },
     { argv: ['--function-name', 'admin'], message: 'a command is required' },
     { argv: ['list-clients', 'extra', '--function-name', 'admin'], message: 'unexpected argument: extra' },
-    { argv: ['list-clients'], message: '--function-name is required' },
+    { argv: ['list-clients'], message: '--function-name or --stack is required' },
     { argv: ['list-clients', '--function-name='], message: '--function-name must not be empty' },
     { argv: ['list-clients', '--function-name', 'admin', '--client-id', 'x'], message: 'unknown option' },
     { argv: ['list-clients', '--function-name', 'a', '--function-name=b'], message: 'more than once' },
-    { argv: ['list-clients', '--function-name', 'admin', '--stack', 'prod'], message: 'unknown option' },
+    { argv: ['list-clients', '--function-name', 'admin', '--stack', 'prod'], message: 'not both' },
     {
       argv: ['list-clients', '--function-name', 'admin', '--endpoint-url', 'ftp://x'],
       message: 'http or https',
