@@ -38,6 +38,8 @@ export function secretsManagerHookSecret(
           }),
     },
     fetchData: { hookSecret: secretArn },
+    // middy's cache is process-wide: key it by where the secret comes from, not one fixed name.
+    cacheKey: `hook-secret:${options.endpoint ?? 'aws'}:${secretArn}`,
     setToContext: true,
     cacheExpiry: CACHE_MS,
   });

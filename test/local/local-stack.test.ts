@@ -256,6 +256,58 @@ describe('local stack settings', () => {
   });
 });
 
+describe('local stack with a session-check hook (combined authentication)', () => {
+  let hook: Server;
+  let stack: LocalStack;
+  const cookies: string[] = [];
+  beforeAll(async () => {
+    hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const { cookie } = JSON.parse(body) as { cookie: string };
+        cookies.push(cookie);
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ user_id: cookie.includes('session=good') ? 'cookie-user' : null }));
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/session`;
+    stack = await startLocalStack({ port: 0, environment: { ...QUIET, SESSION_CHECK_URL: url } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    hook?.close();
+  });
+  const me = (headers: Record<string, string>) => fetch(`${stack.url}/me`, { headers });
+
+  it('lets a cookie-only request in as the session user', async () => {
+    const response = await me({ Cookie: 'theme=dark; session=good' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ user_id: 'cookie-user', client_id: null, scope: '' });
+    expect(cookies).toContain('theme=dark; session=good');
+  });
+
+  it('refuses a cookie the hook does not recognise', async () => {
+    expect((await me({ Cookie: 'session=bad' })).status).toBe(401);
+  });
+
+  it('never lets a cookie rescue a malformed or unknown bearer token, and a valid bearer wins', async () => {
+    const before = cookies.length;
+    expect((await me({ Cookie: 'session=good', Authorization: 'Bearer not-a-token' })).status).toBe(401);
+    expect((await me({ Cookie: 'session=good', Authorization: 'Basic Zm9vOmJhcg==' })).status).toBe(401);
+    expect(cookies).toHaveLength(before);
+    const demo = stack.demoClient as { clientId: string; clientSecret: string };
+    const login = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'password', username: DEMO_USER.username, password: DEMO_USER.password },
+      { Authorization: basic(demo.clientId, demo.clientSecret) },
+    );
+    const response = await me({ Cookie: 'session=good', Authorization: `Bearer ${login.body.access_token}` });
+    expect((await response.json()) as object).toMatchObject({ user_id: 1234 });
+  });
+});
+
 describe('npm start', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
