@@ -28,7 +28,7 @@ const isAction = (value: unknown): value is AdminCommand['action'] =>
  */
 export function parseAdminCommand(payload: unknown): AdminCommand {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new InvalidRequest('The payload must be a JSON object with an "action"');
+    throw new InvalidRequest('The payload must be a JSON object with an action field');
   }
   const fields = payload as Record<string, unknown>;
   const action = fields.action;

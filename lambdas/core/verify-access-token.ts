@@ -23,12 +23,12 @@ export interface VerifyAccessTokenDeps {
 }
 
 /** RFC 6750 §2.1: `Bearer` (case-insensitive), one or more spaces, a b64token. */
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Extracts the raw bearer token (RFC 6750, not base64 of it as the original required). */
 export function parseBearerAuthorization(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  return BEARER.exec(header)?.[1];
+  return BEARER.exec(header.trim())?.[1];
 }
 
 /**

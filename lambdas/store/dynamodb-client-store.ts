@@ -68,7 +68,11 @@ export class DynamoDbClientStore implements ClientStore {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new ClientAlreadyExists(client.clientId);
+      if (isConditionFailure(error)) {
+        // A retried put whose first answer was lost meets its own write: that is success.
+        if ((await this.getClient(client.clientId))?.secretHash === client.secretHash) return;
+        throw new ClientAlreadyExists(client.clientId);
+      }
       throw storeFailure('createClient', error);
     }
   }

@@ -95,6 +95,8 @@ export class DynamoDbGrantStore implements GrantStore {
       );
     } catch (error) {
       if (isConditionFailure(error)) {
+        // The SDK retries a write whose answer was lost; the retry then fails its own condition.
+        if ((await this.getGrant(grant.grantId))?.accessHash === grant.accessHash) return;
         throw new DependencyUnavailable('store', 'createGrant failed', {
           cause: new Error(`grant id collision: ${grant.grantId}`),
         });
@@ -150,7 +152,13 @@ export class DynamoDbGrantStore implements GrantStore {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new GrantAlreadyRotated(grantId);
+      if (isConditionFailure(error)) {
+        // A retried rotation (first answer lost) fails its condition against its own write:
+        // recognise it by the refresh hash it wrote, instead of calling it a replay.
+        const current = await this.getGrant(grantId);
+        if (current?.refreshHash === rotation.refreshHash && current.revokedAt === undefined) return;
+        throw new GrantAlreadyRotated(grantId);
+      }
       throw storeFailure('rotateGrant', error);
     }
   }

@@ -92,11 +92,13 @@ describe('DynamoDbClientStore command shapes', () => {
     });
   });
 
-  it('createClient maps the condition failure to ClientAlreadyExists', async () => {
-    const { doc } = fakeDoc(() => conditionFailed());
+  it('createClient maps a condition failure to ClientAlreadyExists after one consistent re-read', async () => {
+    const { doc, sent } = fakeDoc((command) => (command instanceof GetCommand ? {} : conditionFailed()));
     await expect(new DynamoDbClientStore(doc, 'clients').createClient(aClient())).rejects.toBeInstanceOf(
       ClientAlreadyExists,
     );
+    expect(sent.map((command) => command.constructor.name)).toEqual(['PutCommand', 'GetCommand']);
+    expect(sent[1]?.input).toMatchObject({ ConsistentRead: true, Key: { clientId: aClient().clientId } });
   });
 
   it.each([
@@ -198,12 +200,13 @@ describe('DynamoDbGrantStore command shapes', () => {
     expect(setAssignments(input)).toEqual(rotation);
   });
 
-  it('rotateGrant maps the condition failure to GrantAlreadyRotated, without retrying', async () => {
-    const { doc, sent } = fakeDoc(() => conditionFailed());
+  it('rotateGrant maps a condition failure to GrantAlreadyRotated after one consistent re-read', async () => {
+    const { doc, sent } = fakeDoc((command) => (command instanceof GetCommand ? {} : conditionFailed()));
     await expect(
       new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation),
     ).rejects.toBeInstanceOf(GrantAlreadyRotated);
-    expect(sent).toHaveLength(1);
+    expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'GetCommand']);
+    expect(sent[1]?.input).toMatchObject({ ConsistentRead: true, Key: { grantId: 'grant-1' } });
   });
 
   it('revokeGrant keeps the first revocation time and never creates a grant', async () => {

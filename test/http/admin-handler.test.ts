@@ -1,0 +1,359 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
+import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
+import type { Environment } from '../../lambdas/handlers/environment-reader';
+import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
+import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
+import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import {
+  authorizerRequest,
+  basicAuthorization,
+  bearerAuthorization,
+  CLIENT_TOKEN_KEYS,
+  expectOAuthError,
+  expectTokenResponse,
+  PRINTABLE_DESCRIPTION,
+  type TokenBody,
+  tokenRequest,
+  USER_TOKEN_KEYS,
+} from '../support/api-gateway-events';
+import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
+import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+
+const USERS = {
+  frank: { password: 'frank-admin-pw', userId: 5150 },
+  frank_text: { password: 'frank-text-admin-pw', userId: '5150' },
+  gina: { password: 'gina-admin-pw', userId: 'g-7' },
+  hank: { password: 'hank-admin-pw', userId: 'h-9' },
+} as const;
+type Username = keyof typeof USERS;
+
+let dynalite: DynaliteServer;
+let dynamo: DynamoDbClients;
+let hook: AuthCheckHookServer;
+const tables: TableNames = { clients: 'admin-clients', grants: 'admin-grants' };
+let adminHandler: ReturnType<typeof buildAdminLambda>;
+let tokenHandler: ReturnType<typeof buildTokenLambda>;
+let authorizerHandler: ReturnType<typeof buildAuthorizerLambda>;
+
+beforeAll(async () => {
+  [dynalite, hook] = await Promise.all([
+    startDynalite(),
+    startAuthCheckHookServer({ secret: 'admin-hook-secret', users: USERS }),
+  ]);
+  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
+  await createTablesIfMissing(dynamo.client, tables);
+  const env: Environment = {
+    CLIENTS_TABLE: tables.clients,
+    GRANTS_TABLE: tables.grants,
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    AUTH_CHECK_URL: hook.url,
+    AUTH_CHECK_SECRET: hook.secret,
+    LOG_LEVEL: 'SILENT',
+  };
+  adminHandler = buildAdminLambda(env);
+  tokenHandler = buildTokenLambda(env);
+  authorizerHandler = buildAuthorizerLambda(env);
+});
+
+afterAll(async () => {
+  dynamo?.client.destroy();
+  await Promise.all([dynalite?.stop(), hook?.stop()]);
+});
+
+interface Client {
+  readonly client_id: string;
+  readonly client_secret: string;
+}
+
+const admin = async (payload: unknown): Promise<Record<string, unknown>> =>
+  (await adminHandler(payload, localLambdaContext('admin'))) as Record<string, unknown>;
+
+async function createClient(
+  grantTypes: readonly string[] = ['password', 'refresh_token', 'client_credentials'],
+  scope = '',
+): Promise<Client> {
+  const created = await admin({
+    action: 'create-client',
+    name: 'admin-test',
+    grant_types: grantTypes,
+    scope,
+  });
+  expect(created).toMatchObject({ client_id: expect.any(String), client_secret: expect.any(String) });
+  return created as unknown as Client;
+}
+
+const tokenCall = (client: Client, body: Record<string, string>): Promise<APIGatewayProxyResult> =>
+  tokenHandler(
+    tokenRequest({
+      headers: { Authorization: basicAuthorization(client.client_id, client.client_secret) },
+      body,
+    }),
+    localLambdaContext('token'),
+  );
+
+const login = async (client: Client, username: Username): Promise<TokenBody> =>
+  expectTokenResponse(
+    await tokenCall(client, { grant_type: 'password', username, password: USERS[username].password }),
+    USER_TOKEN_KEYS,
+  );
+
+const clientCredentials = async (client: Client): Promise<TokenBody> =>
+  expectTokenResponse(await tokenCall(client, { grant_type: 'client_credentials' }), CLIENT_TOKEN_KEYS);
+
+async function authorize(accessToken: string): Promise<string> {
+  try {
+    const result = await authorizerHandler(
+      authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+      localLambdaContext('authorizer'),
+    );
+    const [statement] = result.policyDocument.Statement;
+    return statement !== undefined && 'Effect' in statement ? statement.Effect : 'no statement';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const refresh = (client: Client, refreshToken: string | undefined) =>
+  tokenCall(client, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' });
+
+describe('create-client', () => {
+  it('answers client_id, client_secret, name, grant_types, scope and created_at, in that order', async () => {
+    const before = Date.now();
+    const created = await admin({
+      action: 'create-client',
+      name: 'Mobile app',
+      grant_types: ['password', 'refresh_token', 'password'],
+      scope: 'read write',
+    });
+    expect(Object.keys(created)).toEqual([
+      'client_id',
+      'client_secret',
+      'name',
+      'grant_types',
+      'scope',
+      'created_at',
+    ]);
+    expect(created).toMatchObject({
+      name: 'Mobile app',
+      grant_types: ['password', 'refresh_token'],
+      scope: 'read write',
+    });
+    expect(created.client_id).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    // 256 bits, URL-safe.
+    expect(created.client_secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    const createdAt = Date.parse(String(created.created_at));
+    expect(createdAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(createdAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('creates a client that can authenticate at once with the grants it was given', async () => {
+    const client = await createClient(['client_credentials'], 'reports');
+    const body = expectTokenResponse(await tokenCall(client, { grant_type: 'client_credentials' }), [
+      ...CLIENT_TOKEN_KEYS,
+      'scope',
+    ]);
+    expect(body.scope).toBe('reports');
+    expectOAuthError(
+      await tokenCall(client, { grant_type: 'password', username: 'frank', password: USERS.frank.password }),
+      400,
+      'unauthorized_client',
+    );
+  });
+
+  it('stores only the hash of the secret', async () => {
+    const client = await createClient();
+    const { Items = [] } = await dynamo.doc.send(
+      new ScanCommand({ TableName: tables.clients, ConsistentRead: true }),
+    );
+    const item = Items.find((candidate) => candidate.clientId === client.client_id);
+    expect(item).toBeDefined();
+    expect(JSON.stringify(Items)).not.toContain(client.client_secret);
+  });
+});
+
+describe('list-clients', () => {
+  it('lists every client without secrets or hashes', async () => {
+    const first = await createClient();
+    const second = await createClient(['client_credentials'], 'a b');
+    const listed = await admin({ action: 'list-clients' });
+    expect(Object.keys(listed)).toEqual(['clients']);
+    const clients = listed.clients as Record<string, unknown>[];
+    const ids = clients.map((client) => client.client_id);
+    expect(ids).toEqual(expect.arrayContaining([first.client_id, second.client_id]));
+    expect(clients.find((client) => client.client_id === second.client_id)).toMatchObject({
+      grant_types: ['client_credentials'],
+      scope: 'a b',
+      created_at: expect.any(String),
+    });
+
+    const { Items = [] } = await dynamo.doc.send(
+      new ScanCommand({ TableName: tables.clients, ConsistentRead: true }),
+    );
+    const hashes = Items.map((item) => String(item.secretHash));
+    expect(hashes.length).toBe(clients.length);
+    const text = JSON.stringify(listed);
+    for (const client of clients) {
+      expect(Object.keys(client).filter((key) => /secret|hash/i.test(key))).toEqual([]);
+    }
+    for (const value of [first.client_secret, second.client_secret, ...hashes]) {
+      expect(text.includes(value)).toBe(false);
+    }
+  });
+});
+
+describe('rotate-secret', () => {
+  it('returns a new secret that works; the old one stops working at once', async () => {
+    const client = await createClient();
+    await clientCredentials(client);
+    const rotated = await admin({ action: 'rotate-secret', client_id: client.client_id });
+    expect(rotated).toMatchObject({ client_id: client.client_id, client_secret: expect.any(String) });
+    expect(rotated.client_secret).not.toBe(client.client_secret);
+    const renewed = { client_id: client.client_id, client_secret: String(rotated.client_secret) };
+    await clientCredentials(renewed);
+    const old = await tokenCall(client, { grant_type: 'client_credentials' });
+    expectOAuthError(old, 401, 'invalid_client');
+    expect(old.headers?.['WWW-Authenticate']).toMatch(/^Basic realm="/);
+  });
+
+  it('answers invalid_request for an unknown client and creates nothing', async () => {
+    const before = ((await admin({ action: 'list-clients' })).clients as unknown[]).length;
+    const result = await admin({ action: 'rotate-secret', client_id: 'no-such-client' });
+    expect(result).toEqual({
+      error: 'invalid_request',
+      error_description: expect.stringMatching(PRINTABLE_DESCRIPTION),
+    });
+    expect(((await admin({ action: 'list-clients' })).clients as unknown[]).length).toBe(before);
+  });
+});
+
+describe('disable-client', () => {
+  it('stops the client authenticating and every token it holds from working', async () => {
+    const client = await createClient();
+    const bystanderClient = await createClient();
+    const user = await login(client, 'gina');
+    const service = await clientCredentials(client);
+    const bystander = await login(bystanderClient, 'gina');
+    expect(await authorize(user.access_token)).toBe('Allow');
+
+    const result = await admin({ action: 'disable-client', client_id: client.client_id });
+    expect(result).toEqual({ client_id: client.client_id, disabled: true, revoked_grants: 2 });
+
+    expectOAuthError(await tokenCall(client, { grant_type: 'client_credentials' }), 401, 'invalid_client');
+    expectOAuthError(await refresh(client, user.refresh_token), 401, 'invalid_client');
+    expect(await authorize(user.access_token)).toBe('Unauthorized');
+    expect(await authorize(service.access_token)).toBe('Unauthorized');
+    expect(await authorize(bystander.access_token)).toBe('Allow');
+    const listed = (await admin({ action: 'list-clients' })).clients as Record<string, unknown>[];
+    expect(listed.find((entry) => entry.client_id === client.client_id)).toMatchObject({ disabled: true });
+  });
+
+  it('answers invalid_request for an unknown client', async () => {
+    expect(await admin({ action: 'disable-client', client_id: 'no-such-client' })).toEqual({
+      error: 'invalid_request',
+      error_description: expect.stringMatching(PRINTABLE_DESCRIPTION),
+    });
+  });
+});
+
+describe('revoke-user-tokens', () => {
+  it('revokes every grant of the user across clients and JSON spellings, and nothing else', async () => {
+    const web = await createClient();
+    const mobile = await createClient();
+    const frankWeb = await login(web, 'frank');
+    const frankMobile = await login(mobile, 'frank');
+    // "5150" and 5150 are the same user.
+    const frankText = await login(web, 'frank_text');
+    const gina = await login(web, 'gina');
+    const service = await clientCredentials(web);
+
+    const result = await admin({ action: 'revoke-user-tokens', user_id: 5150 });
+    expect(result).toEqual({ user_id: 5150, revoked_grants: 3 });
+
+    for (const revoked of [frankWeb, frankMobile, frankText]) {
+      expect(await authorize(revoked.access_token)).toBe('Unauthorized');
+    }
+    expectOAuthError(await refresh(web, frankWeb.refresh_token), 400, 'invalid_grant');
+    expectOAuthError(await refresh(mobile, frankMobile.refresh_token), 400, 'invalid_grant');
+    expect(await authorize(gina.access_token)).toBe('Allow');
+    expect(await authorize(service.access_token)).toBe('Allow');
+    expectTokenResponse(await refresh(web, gina.refresh_token), USER_TOKEN_KEYS);
+    // The user can log in again afterwards.
+    expect(await authorize((await login(web, 'frank')).access_token)).toBe('Allow');
+  });
+
+  it('accepts a string user id and answers it with its type', async () => {
+    const client = await createClient();
+    const hank = await login(client, 'hank');
+    expect(await admin({ action: 'revoke-user-tokens', user_id: 'h-9' })).toEqual({
+      user_id: 'h-9',
+      revoked_grants: 1,
+    });
+    expect(await authorize(hank.access_token)).toBe('Unauthorized');
+  });
+
+  it('answers zero for a user without grants', async () => {
+    expect(await admin({ action: 'revoke-user-tokens', user_id: 'nobody' })).toEqual({
+      user_id: 'nobody',
+      revoked_grants: 0,
+    });
+  });
+});
+
+describe('bad payloads', () => {
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a string', 'create-client'],
+    ['a number', 42],
+    ['an array', [{ action: 'list-clients' }]],
+    ['an object without action', {}],
+    ['an unknown action', { action: 'delete-everything' }],
+    ['an inherited property as action', { action: 'toString' }],
+    ['a misspelt field', { action: 'create-client', name: 'x', grant_type: ['password'] }],
+    ['create-client without a name', { action: 'create-client', grant_types: ['password'] }],
+    ['create-client with a blank name', { action: 'create-client', name: '  ', grant_types: ['password'] }],
+    [
+      'create-client with a huge name',
+      { action: 'create-client', name: 'n'.repeat(5000), grant_types: ['password'] },
+    ],
+    ['create-client without grant types', { action: 'create-client', name: 'x', grant_types: [] }],
+    [
+      'create-client with an unknown grant type',
+      { action: 'create-client', name: 'x', grant_types: ['implicit'] },
+    ],
+    [
+      'create-client with grant types as a string',
+      { action: 'create-client', name: 'x', grant_types: 'password' },
+    ],
+    [
+      'create-client with a malformed scope',
+      { action: 'create-client', name: 'x', grant_types: ['password'], scope: 'a  "b"' },
+    ],
+    [
+      'create-client with a tab in the scope',
+      { action: 'create-client', name: 'x', grant_types: ['password'], scope: 'a\tb' },
+    ],
+    [
+      'create-client with scope as an array',
+      { action: 'create-client', name: 'x', grant_types: ['password'], scope: ['a'] },
+    ],
+    ['rotate-secret without client_id', { action: 'rotate-secret' }],
+    ['rotate-secret with a numeric client_id', { action: 'rotate-secret', client_id: 7 }],
+    ['disable-client with an empty client_id', { action: 'disable-client', client_id: '' }],
+    ['revoke-user-tokens without user_id', { action: 'revoke-user-tokens' }],
+    ['revoke-user-tokens with an empty user_id', { action: 'revoke-user-tokens', user_id: '' }],
+    ['revoke-user-tokens with an object user_id', { action: 'revoke-user-tokens', user_id: { id: 1 } }],
+    ['revoke-user-tokens with a boolean user_id', { action: 'revoke-user-tokens', user_id: true }],
+    ['a field name with control characters', { action: 'list-clients', 'x\u0000"\\\u00ff': 1 }],
+  ])('answers %s with {"error":"invalid_request","error_description"}', async (_name, payload) => {
+    const before = ((await admin({ action: 'list-clients' })).clients as unknown[]).length;
+    const result = await admin(payload);
+    expect(Object.keys(result)).toEqual(['error', 'error_description']);
+    expect(result.error).toBe('invalid_request');
+    expect(result.error_description).toMatch(PRINTABLE_DESCRIPTION);
+    expect(((await admin({ action: 'list-clients' })).clients as unknown[]).length).toBe(before);
+  });
+});

@@ -1,0 +1,143 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
+import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
+import type { Environment } from '../../lambdas/handlers/environment-reader';
+import { buildMeLambda } from '../../lambdas/handlers/me-lambda';
+import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
+import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
+import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import {
+  authorizerRequest,
+  basicAuthorization,
+  bearerAuthorization,
+  CLIENT_TOKEN_KEYS,
+  expectNoStoreJson,
+  expectTokenResponse,
+  meRequest,
+  SCOPED_USER_TOKEN_KEYS,
+  type TokenBody,
+  tokenRequest,
+} from '../support/api-gateway-events';
+import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
+import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+
+const USERS = {
+  numeric: { password: 'numeric-me-pw', userId: 1234 },
+  text: { password: 'text-me-pw', userId: 'u-1' },
+  digits: { password: 'digits-me-pw', userId: '1234' },
+} as const;
+
+let dynalite: DynaliteServer;
+let dynamo: DynamoDbClients;
+let hook: AuthCheckHookServer;
+const tables: TableNames = { clients: 'me-clients', grants: 'me-grants' };
+let handlers: {
+  token: ReturnType<typeof buildTokenLambda>;
+  authorizer: ReturnType<typeof buildAuthorizerLambda>;
+  admin: ReturnType<typeof buildAdminLambda>;
+  me: ReturnType<typeof buildMeLambda>;
+};
+let client: { client_id: string; client_secret: string };
+
+beforeAll(async () => {
+  [dynalite, hook] = await Promise.all([
+    startDynalite(),
+    startAuthCheckHookServer({ secret: 'me-hook-secret', users: USERS }),
+  ]);
+  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
+  await createTablesIfMissing(dynamo.client, tables);
+  const env: Environment = {
+    CLIENTS_TABLE: tables.clients,
+    GRANTS_TABLE: tables.grants,
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    AUTH_CHECK_URL: hook.url,
+    AUTH_CHECK_SECRET: hook.secret,
+    LOG_LEVEL: 'SILENT',
+  };
+  handlers = {
+    token: buildTokenLambda(env),
+    authorizer: buildAuthorizerLambda(env),
+    admin: buildAdminLambda(env),
+    me: buildMeLambda(env),
+  };
+  client = (await handlers.admin(
+    {
+      action: 'create-client',
+      name: 'me-test',
+      grant_types: ['password', 'client_credentials'],
+      scope: 'profile',
+    },
+    localLambdaContext('admin'),
+  )) as typeof client;
+  expect(client.client_secret).toEqual(expect.any(String));
+});
+
+afterAll(async () => {
+  dynamo?.client.destroy();
+  await Promise.all([dynalite?.stop(), hook?.stop()]);
+});
+
+async function issue(body: Record<string, string>, keys: readonly (keyof TokenBody)[]): Promise<TokenBody> {
+  const event = tokenRequest({
+    headers: { Authorization: basicAuthorization(client.client_id, client.client_secret) },
+    body,
+  });
+  return expectTokenResponse(await handlers.token(event, localLambdaContext('token')), keys);
+}
+
+/** What API Gateway hands the integration after the authorizer allowed the request. */
+async function meThroughAuthorizer(accessToken: string): Promise<APIGatewayProxyResult> {
+  const decision = await handlers.authorizer(
+    authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+    localLambdaContext('authorizer'),
+  );
+  const authorizer = { ...decision.context, principalId: decision.principalId, integrationLatency: 12 };
+  return handlers.me(meRequest({ authorizer }), localLambdaContext('me'));
+}
+
+describe('GET /me', () => {
+  it.each([
+    ['numeric', 1234],
+    ['text', 'u-1'],
+    ['digits', '1234'],
+  ] as const)('echoes the %s user id with the JSON type the AuthCheck gave it', async (username, userId) => {
+    const issued = await issue(
+      { grant_type: 'password', username, password: USERS[username].password },
+      SCOPED_USER_TOKEN_KEYS,
+    );
+    expect(issued.user_id).toStrictEqual(userId);
+    const result = await meThroughAuthorizer(issued.access_token);
+    expect(result.statusCode).toBe(200);
+    expect(expectNoStoreJson(result)).toStrictEqual({
+      user_id: userId,
+      client_id: client.client_id,
+      scope: 'profile',
+    });
+  });
+
+  it('answers a client_credentials caller with a null user_id', async () => {
+    const issued = await issue({ grant_type: 'client_credentials' }, [...CLIENT_TOKEN_KEYS, 'scope']);
+    const result = await meThroughAuthorizer(issued.access_token);
+    expect(expectNoStoreJson(result)).toStrictEqual({
+      user_id: null,
+      client_id: client.client_id,
+      scope: 'profile',
+    });
+  });
+
+  it('answers nulls when API Gateway passed no authorizer context', async () => {
+    const result = await handlers.me(meRequest({ authorizer: null }), localLambdaContext('me'));
+    expect(result.statusCode).toBe(200);
+    expect(expectNoStoreJson(result)).toStrictEqual({ user_id: null, client_id: null, scope: '' });
+  });
+
+  it('keeps a context value that is already a number a number', async () => {
+    const result = await handlers.me(
+      meRequest({ authorizer: { user_id: 42, client_id: 'c', scope: 'a b' } }),
+      localLambdaContext('me'),
+    );
+    expect(expectNoStoreJson(result)).toStrictEqual({ user_id: 42, client_id: 'c', scope: 'a b' });
+  });
+});
