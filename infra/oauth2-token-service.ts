@@ -39,7 +39,8 @@ export class OAuth2TokenService extends Construct {
   readonly tokenFunction: ServiceFunction;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
-  readonly authorizer: apigateway.RequestAuthorizer;
+  /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
+  readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
 
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
@@ -166,19 +167,24 @@ export class OAuth2TokenService extends Construct {
       reason:
         'The token endpoint is the identity provider; it authenticates clients itself, not with Cognito.',
     });
-    this.tokenUrl = this.api.urlForPath('/oauth2/token');
+    // With a custom domain the execute-api hostname is disabled: the URL to publish is the domain's.
+    this.tokenUrl =
+      props.customDomain === undefined
+        ? this.api.urlForPath('/oauth2/token')
+        : `https://${props.customDomain.domainName}/oauth2/token`;
 
-    this.authorizer = new apigateway.RequestAuthorizer(this, 'BearerAuthorizer', {
-      handler: this.authorizerFunction.function,
-      // API Gateway only caches when every identity source is present; a cookie-only request has no
-      // Authorization header, so with a session check there is no identity source and no cache.
-      identitySources:
-        props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
-      resultsCacheTtl: Duration.seconds(
-        props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
-      ),
-    });
     if (props.demoRoute) {
+      // Only with a route to attach it to: an unattached authorizer fails synthesis.
+      this.authorizer = new apigateway.RequestAuthorizer(this, 'BearerAuthorizer', {
+        handler: this.authorizerFunction.function,
+        // API Gateway only caches when every identity source is present; a cookie-only request has no
+        // Authorization header, so with a session check there is no identity source and no cache.
+        identitySources:
+          props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
+        resultsCacheTtl: Duration.seconds(
+          props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
+        ),
+      });
       const me = new ServiceFunction(this, 'Me', {
         entry: 'me',
         description: 'Demo resource GET /me behind the authorizer',

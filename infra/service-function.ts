@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -63,6 +63,7 @@ export class ServiceFunction extends Construct {
       bundling: {
         minify: true,
         sourceMap: true,
+        logLevel: LogLevel.WARNING,
         target: 'node22',
         format: OutputFormat.CJS,
         // The Node.js 22+ runtimes ship AWS SDK v3: not bundling it keeps each bundle small (cold start).

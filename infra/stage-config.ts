@@ -193,7 +193,7 @@ function parseThrottle(raw: unknown, problems: string[]): StageConfig['throttle'
   if (raw === undefined) return DEFAULTS.throttle;
   const throttle = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const { rateLimit, burstLimit } = throttle;
-  if (typeof rateLimit !== 'number' || rateLimit <= 0 || rateLimit > 10_000) {
+  if (typeof rateLimit !== 'number' || rateLimit < 1 || rateLimit > 10_000) {
     problems.push('throttle.rateLimit must be a number of requests per second from 1 to 10000');
   }
   if (

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { parseStageConfig, type StageConfig, StageConfigError } from '../../infra/stage-config';
+import { CDK_JSON_CONTEXT } from './synth-stack';
+
+const HTTP_AUTH_CHECK = { kind: 'http', url: 'https://auth-check.example.com/oauth2/check' } as const;
+const LAMBDA_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:auth-check';
+
+/** The problems parseStageConfig reports for `raw`; fails the test if it accepts it. */
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseStageConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StageConfigError);
+    const stageError = error as StageConfigError;
+    expect(stageError.name).toBe('StageConfigError');
+    for (const problem of stageError.problems) expect(stageError.message).toContain(problem);
+    return stageError.problems;
+  }
+  throw new Error(`parseStageConfig accepted ${JSON.stringify(raw)}`);
+}
+
+const withAuthCheck = (extra: Record<string, unknown>) => ({ authCheck: HTTP_AUTH_CHECK, ...extra });
+
+describe('parseStageConfig', () => {
+  it('fills in the secure defaults around the one required setting', () => {
+    const config = parseStageConfig({ authCheck: HTTP_AUTH_CHECK });
+    expect(config).toEqual({
+      stackName: 'OAuth2TokenService',
+      authCheck: HTTP_AUTH_CHECK,
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 2_592_000,
+      refreshReuseGraceSeconds: 0,
+      requireSsl: true,
+      authorizerCacheTtlSeconds: 300,
+      demoRoute: true,
+      retainData: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      logLevel: 'INFO',
+    } satisfies StageConfig);
+    expect(config).not.toHaveProperty('sessionCheck');
+    expect(config).not.toHaveProperty('customDomain');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('accepts the oauth2 context of cdk.json as it is committed', () => {
+    const config = parseStageConfig(CDK_JSON_CONTEXT.oauth2);
+    expect(config).toEqual(parseStageConfig({ authCheck: HTTP_AUTH_CHECK }));
+  });
+
+  it('accepts the JSON text that `cdk synth -c oauth2=...` passes', () => {
+    const raw = {
+      authCheck: { kind: 'lambda', functionArn: LAMBDA_ARN },
+      sessionCheck: { kind: 'http', url: 'https://sessions.example.com/check' },
+      customDomain: {
+        domainName: 'auth.example.com',
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
+      },
+      requireSsl: false,
+      retainData: false,
+      demoRoute: false,
+      authorizerCacheTtlSeconds: 0,
+    };
+    expect(parseStageConfig(JSON.stringify(raw))).toEqual(parseStageConfig(raw));
+    expect(parseStageConfig(JSON.stringify(raw))).toMatchObject({
+      authCheck: { kind: 'lambda', functionArn: LAMBDA_ARN },
+      sessionCheck: { kind: 'http', url: 'https://sessions.example.com/check' },
+      customDomain: { domainName: 'auth.example.com' },
+      requireSsl: false,
+      retainData: false,
+      demoRoute: false,
+      authorizerCacheTtlSeconds: 0,
+    });
+  });
+
+  it('accepts a qualified Lambda ARN (alias or version) for a hook', () => {
+    const functionArn = `${LAMBDA_ARN}:live`;
+    expect(parseStageConfig({ authCheck: { kind: 'lambda', functionArn } }).authCheck).toEqual({
+      kind: 'lambda',
+      functionArn,
+    });
+  });
+
+  it('rejects text that is not JSON, and values that are not objects', () => {
+    expect(problemsOf('{"authCheck":')).toEqual(['the value is not valid JSON']);
+    for (const raw of [undefined, null, 42, [HTTP_AUTH_CHECK], '"a string"']) {
+      expect(problemsOf(raw)).toEqual(['"oauth2" must be an object with at least "authCheck"']);
+    }
+  });
+
+  it('requires authCheck', () => {
+    expect(problemsOf({})).toEqual([
+      'authCheck is required: {"kind":"http","url":"https://..."} or {"kind":"lambda","functionArn":"arn:aws:lambda:..."}',
+    ]);
+  });
+
+  it.each([
+    ['plain http', 'http://auth-check.example.com/check'],
+    ['credentials in the URL', 'https://user:secret@auth-check.example.com/check'],
+    ['not a URL', 'auth-check.example.com'],
+    ['not a string', 443],
+  ])('rejects an http hook URL with %s', (_, url) => {
+    expect(problemsOf({ authCheck: { kind: 'http', url } })).toEqual([
+      'authCheck.url must be an https:// URL without credentials',
+    ]);
+    expect(problemsOf(withAuthCheck({ sessionCheck: { kind: 'http', url } }))).toEqual([
+      'sessionCheck.url must be an https:// URL without credentials',
+    ]);
+  });
+
+  it.each([
+    ['a function name', 'auth-check'],
+    ['a role ARN', 'arn:aws:iam::123456789012:role/auth-check'],
+    ['a short account id', 'arn:aws:lambda:eu-west-1:1234:function:auth-check'],
+    ['a wildcard', 'arn:aws:lambda:eu-west-1:123456789012:function:*'],
+  ])('rejects a Lambda hook given %s', (_, functionArn) => {
+    expect(problemsOf({ authCheck: { kind: 'lambda', functionArn } })).toEqual([
+      'authCheck.functionArn must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
+    ]);
+  });
+
+  it('rejects an unknown hook kind', () => {
+    expect(problemsOf({ authCheck: { kind: 'ldap', url: 'https://x.example.com' } })).toEqual([
+      'authCheck.kind must be "http" or "lambda"',
+    ]);
+    expect(problemsOf({ authCheck: 'https://x.example.com' })).toEqual([
+      'authCheck.kind must be "http" or "lambda"',
+    ]);
+  });
+
+  it('rejects unknown keys, e.g. a misspelt security setting', () => {
+    expect(problemsOf(withAuthCheck({ requireSSL: false }))).toEqual(['unknown key "requireSSL"']);
+  });
+
+  it.each(['requireSsl', 'demoRoute', 'retainData'])('takes %s only as a JSON boolean', (key) => {
+    for (const value of ['false', 'true', 0, 1]) {
+      expect(problemsOf(withAuthCheck({ [key]: value }))).toEqual([
+        `${key} must be true or false (a JSON boolean, not a string)`,
+      ]);
+    }
+  });
+
+  it('turns the TLS check off only for an explicit false', () => {
+    expect(parseStageConfig(withAuthCheck({ requireSsl: false })).requireSsl).toBe(false);
+    expect(parseStageConfig(withAuthCheck({ requireSsl: true })).requireSsl).toBe(true);
+    expect(parseStageConfig(withAuthCheck({})).requireSsl).toBe(true);
+  });
+
+  it.each([
+    ['accessTokenTtlSeconds', 60, 86_400],
+    ['refreshTokenTtlSeconds', 60, 31_536_000],
+    ['refreshReuseGraceSeconds', 0, 300],
+    ['authorizerCacheTtlSeconds', 0, 3600],
+  ])('takes %s as an integer from %i to %i', (key, min, max) => {
+    expect(parseStageConfig(withAuthCheck({ [key]: min }))).toHaveProperty(key, min);
+    expect(parseStageConfig(withAuthCheck({ [key]: max }))).toHaveProperty(key, max);
+    for (const value of [min - 1, max + 1, min + 0.5, String(max)]) {
+      expect(problemsOf(withAuthCheck({ [key]: value }))).toEqual([
+        `${key} must be an integer from ${min} to ${max}`,
+      ]);
+    }
+  });
+
+  it('validates the throttle', () => {
+    expect(parseStageConfig(withAuthCheck({ throttle: { rateLimit: 1, burstLimit: 1 } })).throttle).toEqual({
+      rateLimit: 1,
+      burstLimit: 1,
+    });
+    expect(problemsOf(withAuthCheck({ throttle: { rateLimit: 0, burstLimit: 1.5 } }))).toEqual([
+      'throttle.rateLimit must be a number of requests per second from 1 to 10000',
+      'throttle.burstLimit must be an integer from 1 to 5000',
+    ]);
+    expect(problemsOf(withAuthCheck({ throttle: {} }))).toHaveLength(2);
+  });
+
+  it('validates the custom domain', () => {
+    expect(
+      problemsOf(
+        withAuthCheck({ customDomain: { domainName: 'https://auth.example.com', certificateArn: 'x' } }),
+      ),
+    ).toEqual(['customDomain.domainName must be a DNS name']);
+    expect(
+      problemsOf(
+        withAuthCheck({
+          customDomain: {
+            domainName: 'auth.example.com',
+            certificateArn: 'arn:aws:iam::123456789012:server-certificate/x',
+          },
+        }),
+      ),
+    ).toEqual(['customDomain.certificateArn must be an ACM certificate ARN']);
+  });
+
+  it('validates logLevel and stackName', () => {
+    expect(problemsOf(withAuthCheck({ logLevel: 'TRACE' }))).toEqual([
+      'logLevel must be one of DEBUG, INFO, WARN, ERROR',
+    ]);
+    expect(problemsOf(withAuthCheck({ stackName: '1-oauth2' }))).toEqual([
+      'stackName must start with a letter and contain only letters, digits and hyphens',
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({
+      authCheck: { kind: 'http', url: 'http://auth-check.example.com' },
+      requireSsl: 'false',
+      accessTokenTtlSeconds: 0,
+      colour: 'blue',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'unknown key "colour"',
+        'authCheck.url must be an https:// URL without credentials',
+        'requireSsl must be true or false (a JSON boolean, not a string)',
+        'accessTokenTtlSeconds must be an integer from 60 to 86400',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+});

@@ -1,0 +1,449 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GRANTS_BY_CLIENT_INDEX, GRANTS_BY_USER_INDEX } from '../../lambdas/store/table-definitions';
+import {
+  acknowledgementsIn,
+  SYNTH_TIMEOUT_MS,
+  synthTokenServiceStack,
+  type TokenServiceSynth,
+} from './synth-stack';
+import {
+  actionsOf,
+  allowLines,
+  allStatements,
+  authorizerOf,
+  environmentOf,
+  logicalIdOf,
+  methodAt,
+  outputOf,
+  permissionsOfRole,
+  propertiesOf,
+  resourceOf,
+  resourcesOf,
+  routesOf,
+} from './template-queries';
+
+/** The token service exactly as `npx cdk synth` builds it from cdk.json (esbuild bundling included). */
+describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_TIMEOUT_MS }, () => {
+  let synth: TokenServiceSynth;
+  beforeAll(() => {
+    synth = synthTokenServiceStack();
+  }, SYNTH_TIMEOUT_MS);
+
+  const service = () => synth.stack.service;
+  const resolve = (value: unknown) => synth.stack.resolve(value);
+  const ref = (construct: IConstruct) => ({ Ref: logicalIdOf(construct) });
+  const functions = () => {
+    const { tokenFunction, authorizerFunction, adminFunction } = service();
+    const me = service().node.findChild('Me') as typeof tokenFunction;
+    return { token: tokenFunction, authorizer: authorizerFunction, admin: adminFunction, me };
+  };
+
+  it('synthesises in-process (the time is recorded as an annotation, not asserted)', async ({ annotate }) => {
+    expect(synth.config.stackName).toBe('OAuth2TokenService');
+    await annotate(
+      `construct + synth of the token service, 4 esbuild bundles: ${Math.round(synth.synthMs)} ms`,
+    );
+  });
+
+  describe('Lambda functions', () => {
+    it('are exactly the four house-default functions: Node.js 24 on arm64', () => {
+      const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
+      expect(Object.keys(all).sort()).toEqual(
+        Object.values(functions())
+          .map((fn) => logicalIdOf(fn.function))
+          .sort(),
+      );
+      for (const { Properties } of Object.values(all)) {
+        expect(Properties.Runtime).toBe('nodejs24.x');
+        expect(Properties.Architectures).toEqual(['arm64']);
+      }
+    });
+
+    it('keep no secret in their environment: the hook key is only referenced by its ARN', () => {
+      for (const fn of Object.values(functions())) {
+        const environment = environmentOf(synth.template, fn.function);
+        for (const name of Object.keys(environment)) {
+          expect(name).not.toMatch(/(SECRET|PASSWORD|KEY|TOKEN)$/);
+        }
+        // No resolved secret value (`{{resolve:secretsmanager:...}}`) either.
+        expect(JSON.stringify(environment)).not.toContain('{{resolve:');
+      }
+      const token = environmentOf(synth.template, functions().token.function);
+      expect(token).not.toHaveProperty('AUTH_CHECK_SECRET');
+      expect(token.AUTH_CHECK_SECRET_ARN).toEqual(ref(service().hookSecret));
+    });
+
+    it('token endpoint: tables by reference, TLS enforced, TTLs and the https AuthCheck as configured', () => {
+      expect(environmentOf(synth.template, functions().token.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        CLIENTS_TABLE: ref(service().clientsTable),
+        GRANTS_TABLE: ref(service().grantsTable),
+        REQUIRE_SSL: 'true',
+        LOG_LEVEL: 'INFO',
+        ACCESS_TOKEN_TTL_SECONDS: '3600',
+        REFRESH_TOKEN_TTL_SECONDS: '2592000',
+        REFRESH_REUSE_GRACE_SECONDS: '0',
+        AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
+        AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
+      });
+    });
+
+    it('authorizer, admin and demo functions get only what they read', () => {
+      const tables = { CLIENTS_TABLE: ref(service().clientsTable), GRANTS_TABLE: ref(service().grantsTable) };
+      expect(environmentOf(synth.template, functions().authorizer.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        ...tables,
+        REQUIRE_SSL: 'true',
+        LOG_LEVEL: 'INFO',
+        CLIENT_CACHE_TTL_SECONDS: '30',
+      });
+      expect(environmentOf(synth.template, functions().admin.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        ...tables,
+        LOG_LEVEL: 'INFO',
+      });
+      expect(environmentOf(synth.template, functions().me.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: 'INFO',
+      });
+    });
+
+    it('each log to their own log group and run as their own role', () => {
+      const roles = new Set<string>();
+      for (const fn of Object.values(functions())) {
+        const properties = propertiesOf(synth.template, fn.function);
+        expect(properties.LoggingConfig).toEqual({ LogGroup: { Ref: expect.any(String) } });
+        expect(properties.Role).toEqual(resolve(fn.role.roleArn));
+        roles.add(logicalIdOf(fn.role));
+      }
+      expect(roles.size).toBe(4);
+    });
+  });
+
+  describe('DynamoDB tables', () => {
+    it('both: on demand, point-in-time recovery, encrypted, deletion-protected and retained', () => {
+      expect(Object.keys(resourcesOf(synth.template, 'AWS::DynamoDB::Table'))).toHaveLength(2);
+      for (const table of [service().clientsTable, service().grantsTable]) {
+        const resource = resourceOf(synth.template, table);
+        expect(resource.Properties).toMatchObject({
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          DeletionProtectionEnabled: true,
+        });
+        expect(resource.DeletionPolicy).toBe('Retain');
+        expect(resource.UpdateReplacePolicy).toBe('Retain');
+      }
+    });
+
+    it('grants: expire by the expiresAt TTL, keys-only indexes byUser and byClient', () => {
+      const grants = propertiesOf(synth.template, service().grantsTable);
+      expect(grants.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      expect(grants.GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: GRANTS_BY_USER_INDEX,
+          KeySchema: [{ AttributeName: 'userKey', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: GRANTS_BY_CLIENT_INDEX,
+          KeySchema: [{ AttributeName: 'clientId', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ]);
+      expect(propertiesOf(synth.template, service().clientsTable)).not.toHaveProperty(
+        'GlobalSecondaryIndexes',
+      );
+    });
+
+    it('the API access logs are retained with the data', () => {
+      const accessLogs = service().node.findChild('AccessLogs');
+      expect(resourceOf(synth.template, accessLogs).DeletionPolicy).toBe('Retain');
+    });
+  });
+
+  describe('IAM', () => {
+    it('no policy statement anywhere grants a wildcard action or uses NotAction', () => {
+      const statements = allStatements(synth.template);
+      expect(statements.length).toBeGreaterThan(10);
+      for (const { at, statement } of statements) {
+        expect(statement.NotAction, at).toBeUndefined();
+        for (const action of actionsOf(statement)) expect(action, at).not.toContain('*');
+      }
+    });
+
+    it('no Lambda role has a managed policy, a wildcard resource or a NotResource', () => {
+      for (const fn of Object.values(functions())) {
+        const role = resourceOf(synth.template, fn.role);
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+          Version: '2012-10-17',
+          Statement: [
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+          ],
+        });
+        for (const line of permissionsOfRole(synth.template, fn.role)) {
+          expect(line).toMatch(/^Allow \S+ [[{]/);
+          expect(line).not.toMatch(/ "\*"$|UNEXPECTED/);
+        }
+      }
+    });
+
+    it('the only managed policy is the one API Gateway needs to write its logs', () => {
+      const managed = Object.values(resourcesOf(synth.template, 'AWS::IAM::Role')).flatMap(({ Properties }) =>
+        ((Properties.ManagedPolicyArns as unknown[] | undefined) ?? []).map((arn) => JSON.stringify(arn)),
+      );
+      expect(managed).toHaveLength(1);
+      expect(managed[0]).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
+    });
+
+    it('token role: GetItem on clients; Get/Put/UpdateItem on grants; reads the hook secret', () => {
+      const { token } = functions();
+      const { clientsTable, grantsTable, hookSecret } = service();
+      expect(permissionsOfRole(synth.template, token.role)).toEqual(
+        allowLines(synth.stack, [
+          [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(token)]],
+          [['dynamodb:GetItem'], [clientsTable.tableArn]],
+          [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
+        ]),
+      );
+    });
+
+    it('authorizer role: GetItem only (no session check configured: no secret)', () => {
+      const { authorizer } = functions();
+      const { clientsTable, grantsTable } = service();
+      expect(permissionsOfRole(synth.template, authorizer.role)).toEqual(
+        allowLines(synth.stack, [
+          [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(authorizer)]],
+          [['dynamodb:GetItem'], [clientsTable.tableArn, grantsTable.tableArn]],
+        ]),
+      );
+    });
+
+    it('admin role: manages clients, revokes grants, queries only the two indexes', () => {
+      const { admin } = functions();
+      const { clientsTable, grantsTable } = service();
+      expect(permissionsOfRole(synth.template, admin.role)).toEqual(
+        allowLines(synth.stack, [
+          [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
+          [
+            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
+            [clientsTable.tableArn],
+          ],
+          [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [
+            ['dynamodb:Query'],
+            [
+              `${grantsTable.tableArn}/index/${GRANTS_BY_USER_INDEX}`,
+              `${grantsTable.tableArn}/index/${GRANTS_BY_CLIENT_INDEX}`,
+            ],
+          ],
+        ]),
+      );
+    });
+
+    it('demo role: its own logs, nothing else', () => {
+      const { me } = functions();
+      expect(permissionsOfRole(synth.template, me.role)).toEqual(
+        allowLines(synth.stack, [[['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(me)]]]),
+      );
+    });
+
+    it('API Gateway may invoke the token and demo functions and the authorizer, never the admin function', () => {
+      const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission')).map(
+        ({ Properties }) => Properties,
+      );
+      for (const permission of permissions) {
+        expect(permission).toMatchObject({
+          Action: 'lambda:InvokeFunction',
+          Principal: 'apigateway.amazonaws.com',
+        });
+        expect(permission.SourceArn).toBeDefined();
+      }
+      const invoked = new Set(permissions.map((permission) => JSON.stringify(permission.FunctionName)));
+      const { token, authorizer, admin, me } = functions();
+      expect(invoked).toEqual(
+        new Set([token, authorizer, me].map((fn) => JSON.stringify(resolve(fn.function.functionArn)))),
+      );
+      expect(invoked).not.toContain(JSON.stringify(resolve(admin.function.functionArn)));
+    });
+  });
+
+  describe('hook secret', () => {
+    it('is generated by Secrets Manager, never a literal', () => {
+      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+        SecretString: Match.absent(),
+      });
+    });
+  });
+
+  describe('REST API', () => {
+    it('denies every request that does not arrive over TLS', () => {
+      const api = propertiesOf(synth.template, service().api);
+      expect(api.Policy).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Resource: 'execute-api:/*',
+          },
+          {
+            Action: 'execute-api:Invoke',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Resource: 'execute-api:/*',
+          },
+        ],
+      });
+      expect(api.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+      expect(api.DisableExecuteApiEndpoint).toBe(false);
+      synth.template.resourceCountIs('AWS::ApiGateway::DomainName', 0);
+    });
+
+    it('stage: throttled as configured, access logs on, execution logs at ERROR without data trace', () => {
+      const stage = propertiesOf(synth.template, service().api.deploymentStage);
+      expect(stage.MethodSettings).toEqual([
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        },
+      ]);
+      expect(stage.AccessLogSetting).toEqual({
+        DestinationArn: resolve((service().node.findChild('AccessLogs') as ILogGroup).logGroupArn),
+        Format: expect.stringContaining('$context.requestId'),
+      });
+    });
+
+    it('has exactly the two routes', () => {
+      expect(routesOf(synth.template)).toEqual(['ANY /oauth2/token', 'GET /me']);
+    });
+
+    it('ANY /oauth2/token is open (the handler authenticates clients) and proxies to the token function', () => {
+      const method = methodAt(synth.template, 'ANY', '/oauth2/token');
+      expect(method.AuthorizationType).toBe('NONE');
+      expect(method).not.toHaveProperty('AuthorizerId');
+      expect(method.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(JSON.stringify(method.Integration)).toContain(logicalIdOf(functions().token.function));
+    });
+
+    it('GET /me is behind the bearer authorizer', () => {
+      const method = methodAt(synth.template, 'GET', '/me');
+      expect(method.AuthorizationType).toBe('CUSTOM');
+      expect(method.AuthorizerId).toEqual(ref(authorizerOf(service())));
+      expect(JSON.stringify(method.Integration)).toContain(logicalIdOf(functions().me.function));
+    });
+
+    it('authorizer: REQUEST type on the Authorization header, cached for the configured 300 s', () => {
+      synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+      const authorizer = propertiesOf(synth.template, authorizerOf(service()));
+      expect(authorizer).toMatchObject({
+        Type: 'REQUEST',
+        IdentitySource: 'method.request.header.Authorization',
+        AuthorizerResultTtlInSeconds: 300,
+        RestApiId: ref(service().api),
+      });
+      expect(JSON.stringify(authorizer.AuthorizerUri)).toContain(
+        logicalIdOf(functions().authorizer.function),
+      );
+    });
+
+    it('answers a failed or missing token with an RFC 6750 401 and an authorizer outage with 503', () => {
+      synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        StatusCode: '401',
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="invalid_token"'`,
+          'gatewayresponse.header.Cache-Control': "'no-store'",
+        }),
+      });
+      synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'AUTHORIZER_FAILURE',
+        StatusCode: '503',
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Cache-Control': "'no-store'" }),
+      });
+      for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+        synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: type,
+          ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Cache-Control': "'no-store'" }),
+        });
+      }
+    });
+  });
+
+  describe('outputs', () => {
+    it('TokenUrl is the https URL of /oauth2/token', () => {
+      const output = outputOf(synth.template, service(), 'TokenUrl');
+      expect(output.Value).toEqual(resolve(service().tokenUrl));
+      const text = JSON.stringify(output.Value);
+      expect(text).toMatch(/^\{"Fn::Join":\["",\["https:\/\//);
+      expect(text).toContain('/oauth2/token"');
+    });
+
+    it('AuthorizerArn is exported for other stacks as <stackName>-AuthorizerArn', () => {
+      expect(outputOf(synth.template, service(), 'AuthorizerArn')).toMatchObject({
+        Value: resolve(functions().authorizer.function.functionArn),
+        Export: { Name: 'OAuth2TokenService-AuthorizerArn' },
+      });
+    });
+
+    it('name the admin function and both tables for the admin CLI', () => {
+      expect(outputOf(synth.template, service(), 'AdminFunctionName').Value).toEqual(
+        ref(functions().admin.function),
+      );
+      expect(outputOf(synth.template, service(), 'ClientsTableName').Value).toEqual(
+        ref(service().clientsTable),
+      );
+      expect(outputOf(synth.template, service(), 'GrantsTableName').Value).toEqual(
+        ref(service().grantsTable),
+      );
+    });
+  });
+
+  it('CDK itself reports no error or warning on any construct', () => {
+    const annotations = Annotations.fromStack(synth.stack);
+    annotations.hasNoError('*', Match.anyValue());
+    annotations.hasNoWarning('*', Match.anyValue());
+  });
+
+  describe('cdk-nag (AwsSolutions)', () => {
+    it('finds no violation', () => {
+      expect(synth.nag.violations).toEqual([]);
+      expect(synth.nag.success).toBe(true);
+    });
+
+    it('every acknowledgement is one of the reviewed ones and says why', () => {
+      const acknowledgements = acknowledgementsIn(synth.stack);
+      for (const { id, reason } of acknowledgements) {
+        expect(typeof reason, id).toBe('string');
+        expect(String(reason).trim().length, id).toBeGreaterThan(20);
+      }
+      expect(acknowledgements.map(({ path, id }) => `${path} ${id}`).sort()).toEqual([
+        'TokenService/Api Annotation::AwsSolutions-APIG2',
+        'TokenService/Api Annotation::AwsSolutions-APIG3',
+        'TokenService/Api Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'TokenService/Api/Default/me/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
+        'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+      ]);
+    });
+  });
+
+  /** The log group a ServiceFunction writes to (its `Logs` child). */
+  function logGroupArn(fn: IConstruct): string {
+    return (fn.node.findChild('Logs') as ILogGroup).logGroupArn;
+  }
+});
