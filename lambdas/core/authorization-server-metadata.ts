@@ -1,0 +1,30 @@
+import { GRANT_TYPES } from './grant-type';
+
+export interface MetadataConfig {
+  /** Overrides the issuer derived from the request (RFC 8414 §2: an https URL without query or fragment). */
+  readonly issuer?: string;
+  /** Advertised scopes; omitted from the document when empty (they are per client here). */
+  readonly scopesSupported: readonly string[];
+}
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+/**
+ * The RFC 8414 document. Endpoints hang off the issuer, which is the API's base URL unless
+ * configured. There is no authorization endpoint, so `response_types_supported` is empty.
+ */
+export function authorizationServerMetadata(baseUrl: string, config: MetadataConfig) {
+  const issuer = (config.issuer ?? baseUrl).replace(/\/+$/, '');
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth2/token`,
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint: `${issuer}/oauth2/revoke`,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint: `${issuer}/oauth2/introspect`,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    grant_types_supported: GRANT_TYPES,
+    response_types_supported: [],
+    ...(config.scopesSupported.length === 0 ? {} : { scopes_supported: config.scopesSupported }),
+  };
+}

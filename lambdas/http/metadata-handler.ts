@@ -1,0 +1,45 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { authorizationServerMetadata, type MetadataConfig } from '../core/authorization-server-metadata';
+import { InvalidRequest } from '../core/oauth-errors';
+import { headerValue } from './api-gateway-request';
+import { oauthErrorMiddleware } from './oauth-error-middleware';
+
+/**
+ * The base URL the client used: scheme from `X-Forwarded-Proto`, host from `Host`, and the stage
+ * prefix API Gateway put in front of the resource path (`/prod` on execute-api hostnames, none
+ * behind a custom domain's base-path mapping).
+ */
+export function requestBaseUrl(event: APIGatewayProxyEvent): string {
+  const proto =
+    headerValue(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https'
+      ? 'https'
+      : 'http';
+  const host = headerValue(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
+  const fullPath = event.requestContext?.path ?? event.path;
+  const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+  return `${proto}://${host}${prefix}`;
+}
+
+/** `GET /.well-known/oauth-authorization-server` (RFC 8414). */
+export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(oauthErrorMiddleware(logger))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      if (event.httpMethod !== 'GET') {
+        throw new InvalidRequest('This endpoint only supports the GET method', {
+          status: 405,
+          headers: { Allow: 'GET' },
+        });
+      }
+      // Public and the same for everyone: unlike token answers, it may be cached.
+      return {
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
+        body: JSON.stringify(authorizationServerMetadata(requestBaseUrl(event), config)),
+      };
+    });
+}

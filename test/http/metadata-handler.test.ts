@@ -1,0 +1,91 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../lambdas/handlers/configuration-error';
+import { buildMetadataLambda } from '../../lambdas/handlers/metadata-lambda';
+import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
+
+const PATH = '/.well-known/oauth-authorization-server';
+
+function metadataRequest(options: {
+  host: string;
+  stagePath: string;
+  method?: string;
+  proto?: string;
+}): APIGatewayProxyEvent {
+  return {
+    httpMethod: options.method ?? 'GET',
+    path: PATH,
+    resource: PATH,
+    headers: { Host: options.host, 'X-Forwarded-Proto': options.proto ?? 'https' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      path: `${options.stagePath}${PATH}`,
+      domainName: options.host,
+    } as APIGatewayProxyEvent['requestContext'],
+    body: null,
+    isBase64Encoded: false,
+  };
+}
+
+const call = async (env: Record<string, string>, event: APIGatewayProxyEvent) => {
+  const result = (await buildMetadataLambda({ LOG_LEVEL: 'SILENT', ...env })(
+    event,
+    localLambdaContext('metadata'),
+  )) as APIGatewayProxyResult;
+  return { result, body: JSON.parse(result.body) as Record<string, unknown> };
+};
+
+describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
+  it('derives the issuer from the execute-api URL with its stage, and every endpoint from the issuer', async () => {
+    const { result, body } = await call(
+      {},
+      metadataRequest({ host: 'abc.execute-api.eu-west-1.amazonaws.com', stagePath: '/prod' }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['Content-Type']).toBe('application/json');
+    const issuer = 'https://abc.execute-api.eu-west-1.amazonaws.com/prod';
+    expect(body).toEqual({
+      issuer,
+      token_endpoint: `${issuer}/oauth2/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${issuer}/oauth2/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint: `${issuer}/oauth2/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      response_types_supported: [],
+    });
+  });
+
+  it('uses the custom domain without a stage prefix, and a configured ISSUER over both', async () => {
+    const domain = await call({}, metadataRequest({ host: 'auth.example.com', stagePath: '' }));
+    expect(domain.body.issuer).toBe('https://auth.example.com');
+    const configured = await call(
+      { ISSUER: 'https://login.example.com/', SCOPES_SUPPORTED: 'profile email' },
+      metadataRequest({ host: 'auth.example.com', stagePath: '' }),
+    );
+    expect(configured.body.issuer).toBe('https://login.example.com');
+    expect(configured.body.token_endpoint).toBe('https://login.example.com/oauth2/token');
+    expect(configured.body.scopes_supported).toEqual(['profile', 'email']);
+  });
+
+  it('answers other methods with 405 and Allow: GET, as RFC-shaped JSON', async () => {
+    const { result, body } = await call(
+      {},
+      metadataRequest({ host: 'auth.example.com', stagePath: '', method: 'POST' }),
+    );
+    expect(result.statusCode).toBe(405);
+    expect(result.headers?.Allow).toBe('GET');
+    expect(body.error).toBe('invalid_request');
+  });
+
+  it('refuses a non-https or query-carrying ISSUER when the handler is built', () => {
+    for (const issuer of ['http://login.example.com', 'https://login.example.com/?x=1', 'not a url']) {
+      expect(() => buildMetadataLambda({ ISSUER: issuer })).toThrow(ConfigurationError);
+    }
+  });
+});
