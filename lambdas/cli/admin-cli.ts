@@ -18,7 +18,10 @@ Administers the OAuth 2.0 token service by invoking its admin Lambda function
 
 Commands:
   create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
+                [--resource-server]
                       TYPE: ${GRANT_TYPES.join(', ')}
+                      --resource-server (no value) lets the client introspect
+                      other clients' tokens at /oauth2/introspect.
   list-clients
   rotate-secret --client-id ID
   disable-client --client-id ID
@@ -37,7 +40,8 @@ Global options:
                         credentials and region us-east-1 are used.
   --help                Show this help.
 
-Options take their value as "--option value" or "--option=value".
+Options take their value as "--option value" or "--option=value"; --resource-server
+is a flag and takes none.
 Prints the function's JSON answer on stdout. Exit status: 0 success; 1 the function
 answered an error (still printed) or failed; 2 usage error; 3 the invocation failed
 (credentials, network, AWS error).
@@ -72,12 +76,17 @@ type OptionName =
 const GLOBAL_OPTIONS = ['function-name', 'stack', 'region', 'profile', 'endpoint-url'] as const;
 
 const COMMAND_OPTIONS = {
-  'create-client': ['name', 'grant-types', 'scope'],
+  'create-client': ['name', 'grant-types', 'scope', 'resource-server'],
   'list-clients': [],
   'rotate-secret': ['client-id'],
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
 } as const;
+
+/** Options that are present or absent and take no value (`--resource-server`). */
+const FLAGS: readonly string[] = ['resource-server'];
+/** What a flag's presence records in the option map. */
+const FLAG_SET = 'true';
 
 type CommandName = keyof typeof COMMAND_OPTIONS;
 
@@ -102,7 +111,11 @@ export function parseAdminCliArgs(argv: readonly string[]): AdminCliArgs {
     const equals = arg.indexOf('=');
     const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
     let value: string;
-    if (equals !== -1) {
+    if (FLAGS.includes(name)) {
+      // A value would be ambiguous (`--resource-server=false`): the flag is either given or not.
+      if (equals !== -1) throw new AdminCliUsageError(`--${printable(name)} takes no value`);
+      value = FLAG_SET;
+    } else if (equals !== -1) {
       value = arg.slice(equals + 1);
     } else {
       const next = argv[index + 1];
@@ -178,6 +191,7 @@ function buildPayload(
         name: required('name'),
         grant_types: grantTypes,
         ...(scope === undefined ? {} : { scope }),
+        ...(option('resource-server') === FLAG_SET ? { resource_server: true } : {}),
       };
     }
     case 'list-clients':

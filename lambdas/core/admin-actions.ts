@@ -24,6 +24,7 @@ export interface ClientView {
   readonly grantTypes: readonly GrantType[];
   readonly scope: readonly string[];
   readonly disabled: boolean;
+  readonly resourceServer: boolean;
   readonly createdAt: number;
 }
 
@@ -43,6 +44,7 @@ export const toClientView = (client: ClientRecord): ClientView => ({
   grantTypes: client.grantTypes,
   scope: client.scope,
   disabled: client.disabled,
+  resourceServer: client.resourceServer,
   createdAt: client.createdAt,
 });
 
@@ -59,6 +61,7 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         grantTypes: command.grantTypes,
         scope: command.scope,
         disabled: false,
+        resourceServer: command.resourceServer,
         createdAt: now,
         updatedAt: now,
       };

@@ -5,14 +5,21 @@ import { parseScopeList } from './scope';
 
 /** The admin function's actions (the original's create_client_credentials, and what it lacked). */
 export type AdminCommand =
-  | { action: 'create-client'; name: string; grantTypes: GrantType[]; scope: string[] }
+  | {
+      action: 'create-client';
+      name: string;
+      grantTypes: GrantType[];
+      scope: string[];
+      /** May introspect other clients' tokens (RFC 7662); false when the payload leaves it out. */
+      resourceServer: boolean;
+    }
   | { action: 'list-clients' }
   | { action: 'rotate-secret'; clientId: string }
   | { action: 'disable-client'; clientId: string }
   | { action: 'revoke-user-tokens'; userId: UserId };
 
 const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
-  'create-client': ['name', 'grant_types', 'scope'],
+  'create-client': ['name', 'grant_types', 'scope', 'resource_server'],
   'list-clients': [],
   'rotate-secret': ['client_id'],
   'disable-client': ['client_id'],
@@ -47,6 +54,10 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
         grantTypes: parseGrantTypes(fields.grant_types),
         scope:
           fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true)),
+        resourceServer:
+          fields.resource_server === undefined
+            ? false
+            : requireBoolean(fields.resource_server, 'resource_server'),
       };
     case 'list-clients':
       return { action };
@@ -65,6 +76,12 @@ function requireString(value: unknown, name: string, maxLength: number, allowEmp
   if (typeof value !== 'string' || (!allowEmpty && value.trim() === '') || value.length > maxLength) {
     throw new InvalidRequest(`${name} must be a non-empty string of at most ${maxLength} characters`);
   }
+  return value;
+}
+
+/** A JSON boolean only: `"false"` or `0` must not quietly turn a security flag on or off. */
+function requireBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidRequest(`${name} must be true or false`);
   return value;
 }
 

@@ -9,16 +9,27 @@ export interface ClientRecord {
   /** Scopes the client may request; empty means the client is unscoped. */
   readonly scope: readonly string[];
   readonly disabled: boolean;
+  /**
+   * Security-relevant: a resource server may introspect tokens issued to *other* clients (RFC 7662
+   * §2.1); every other client sees only its own. False unless an admin said so at creation.
+   */
+  readonly resourceServer: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+/**
+ * A client as handed to `createClient`: `resourceServer` may be left out and then means false,
+ * the same rule that makes items stored before the flag existed load as ordinary clients.
+ */
+export type NewClientRecord = Omit<ClientRecord, 'resourceServer'> & { readonly resourceServer?: boolean };
 
 /** Storage port for clients. Adapters throw `DependencyUnavailable` on any backend failure. */
 export interface ClientStore {
   /** Strongly consistent: a rotated secret or a disabled client takes effect on the next request. */
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
-  createClient(client: ClientRecord): Promise<void>;
+  createClient(client: NewClientRecord): Promise<void>;
   /** Returns false when no such client exists (nothing is created). */
   updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean>;
   /** Returns false when no such client exists (nothing is created). */

@@ -1,16 +1,13 @@
 import type { AuditSink } from './audit-event';
 import type { AuthCheck } from './auth-check';
+import type { FormEndpointConfig } from './authenticated-form-request';
 import type { ClientStore } from './client-store';
 import type { Clock } from './clock';
 import type { GrantStore } from './grant-store';
 import type { RandomSource } from './random-source';
 
-export interface TokenEndpointConfig {
-  /**
-   * Refuse requests that did not arrive over TLS. Security-relevant: only an explicit `false`
-   * turns it off (configuration parsing enforces that), for a loopback-only local stack.
-   */
-  readonly requireSsl: boolean;
+/** `requireSsl` and `realm` (see `FormEndpointConfig`) plus the token lifetimes. */
+export interface TokenEndpointConfig extends FormEndpointConfig {
   readonly accessTokenTtlSeconds: number;
   /** Each refresh token lives this long from its issue; every refresh issues a new one. */
   readonly refreshTokenTtlSeconds: number;
@@ -20,8 +17,6 @@ export interface TokenEndpointConfig {
    * and revokes the grant (RFC 9700 §4.14.2).
    */
   readonly refreshReuseGraceSeconds: number;
-  /** Realm in `WWW-Authenticate` challenges. */
-  readonly realm: string;
 }
 
 export interface TokenEndpointDeps {

@@ -1,7 +1,6 @@
-import { authenticateClient, extractClientCredentials } from './client-authentication';
+import { authenticateFormRequest, type FormHttpRequest } from './authenticated-form-request';
 import { toEpochSeconds } from './clock';
 import { DependencyUnavailable } from './dependency-unavailable';
-import { assertFormContentType, parseFormParams } from './form-params';
 import { type GrantType, isGrantType } from './grant-type';
 import { clientCredentialsGrant } from './grants/client-credentials-grant';
 import type { GrantHandler } from './grants/grant-context';
@@ -17,26 +16,14 @@ import {
 import type { TokenEndpointConfig, TokenEndpointDeps } from './token-endpoint-config';
 import type { TokenResponseBody } from './token-response';
 
-/** What the token endpoint needs from an HTTP request, whatever carried it (API Gateway, local server). */
-export interface TokenHttpRequest {
-  readonly method: string;
-  /** True when the request reached the edge over TLS. */
-  readonly secure: boolean;
-  readonly contentType: string | undefined;
-  readonly authorization: string | undefined;
-  readonly hasQueryParameters: boolean;
-  /** Reads the raw body as UTF-8 text ('' when absent); may throw `InvalidRequest` (too large, not UTF-8). */
-  readonly body: () => string;
-}
+/** What the token endpoint needs from an HTTP request: the same as every client-authenticated form endpoint. */
+export type TokenHttpRequest = FormHttpRequest;
 
 const GRANTS: Readonly<Record<GrantType, GrantHandler>> = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
 };
-
-/** The token endpoint answers only POST (RFC 6749 §3.2). */
-export const TOKEN_ENDPOINT_METHODS = ['POST'] as const;
 
 /**
  * `POST /oauth2/token` as a pipeline of named steps. Resolves to the token response or throws an
@@ -50,12 +37,11 @@ export async function issueToken(
   let grantType: string | undefined;
   let clientId: string | undefined;
   try {
-    requireTls(request, config);
-    requirePost(request);
-    const params = parseTokenRequestBody(request);
-    const credentials = extractClientCredentials(request.authorization, params, config.realm);
-    clientId = credentials.clientId;
-    const client = await authenticateClient(credentials, deps.clients, config.realm);
+    const { client, params } = await authenticateFormRequest(request, config, deps, {
+      onClientId: (id) => {
+        clientId = id;
+      },
+    });
     grantType = params.get('grant_type');
     if (grantType === undefined) throw new InvalidRequest('The grant_type parameter is required');
     if (!isGrantType(grantType)) {
@@ -80,30 +66,6 @@ export async function issueToken(
     }
     throw failure;
   }
-}
-
-export function requireTls(request: { secure: boolean }, config: { requireSsl: boolean }): void {
-  if (config.requireSsl && !request.secure) {
-    throw new InvalidRequest('OAuth 2.0 requires all requests to be made over HTTPS');
-  }
-}
-
-function requirePost(request: TokenHttpRequest): void {
-  if (request.method !== 'POST') {
-    throw new InvalidRequest('This endpoint only supports the POST method', {
-      status: 405,
-      headers: { Allow: TOKEN_ENDPOINT_METHODS.join(', ') },
-    });
-  }
-}
-
-/** Credentials never travel in the URL: any query parameter refuses the request. */
-export function parseTokenRequestBody(request: TokenHttpRequest) {
-  if (request.hasQueryParameters) {
-    throw new InvalidRequest('Parameters must be sent in the request body, never in the URL');
-  }
-  assertFormContentType(request.contentType);
-  return parseFormParams(request.body());
 }
 
 /** Audit values come from the client: keep them short and printable for the log. */

@@ -4,6 +4,7 @@ import { auditTo, createServiceLogger } from '../http/service-logger';
 import { createTokenHandler } from '../http/token-handler';
 import { buildAuthCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
+import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
 import { buildStores } from './store-environment';
 
@@ -13,7 +14,7 @@ const DAY = 24 * 3600;
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
   const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
   return Object.freeze({
-    requireSsl: reader.boolean('REQUIRE_SSL', defaults.requireSsl),
+    ...readFormEndpointConfig(reader),
     accessTokenTtlSeconds: reader.integer('ACCESS_TOKEN_TTL_SECONDS', defaults.accessTokenTtlSeconds, {
       min: 60,
       max: DAY,
@@ -30,7 +31,6 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
         max: 300,
       },
     ),
-    realm: defaults.realm,
   });
 }
 

@@ -15,15 +15,16 @@ const clientJson = (client: ClientView): Json => ({
   scope: client.scope.join(' '),
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
+  resource_server: client.resourceServer,
 });
 
 /** Wire shapes of the admin function's answers (snake_case, like the token endpoint's). */
 export function adminResultJson(result: AdminResult): Json {
   switch (result.action) {
     case 'create-client': {
-      const { disabled: _disabled, ...client } = clientJson(result.client);
+      const { disabled: _disabled, resource_server, ...client } = clientJson(result.client);
       // The secret is shown once, here; only its hash is stored.
-      return { client_id: client.client_id, client_secret: result.clientSecret, ...client };
+      return { client_id: client.client_id, client_secret: result.clientSecret, ...client, resource_server };
     }
     case 'list-clients':
       return { clients: result.clients.map(clientJson) };

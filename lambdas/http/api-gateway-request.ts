@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { FormHttpRequest } from '../core/authenticated-form-request';
 import { InvalidRequest } from '../core/oauth-errors';
 
 /** API Gateway itself caps bodies at 10 MB; a token request is a few hundred bytes. */
@@ -50,4 +51,16 @@ export function bodyText(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Enc
   } catch (cause) {
     throw new InvalidRequest('The request body is not valid UTF-8', { cause });
   }
+}
+
+/** What the client-authenticated form endpoints (token, revocation, introspection) read from a proxy event. */
+export function formHttpRequestOf(event: APIGatewayProxyEvent): FormHttpRequest {
+  return {
+    method: event.httpMethod,
+    secure: arrivedOverTls(event),
+    contentType: headerValue(event, 'content-type'),
+    authorization: headerValue(event, 'authorization'),
+    hasQueryParameters: hasQueryParameters(event),
+    body: () => bodyText(event),
+  };
 }

@@ -5,7 +5,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { issueToken } from '../core/token-endpoint';
 import type { TokenEndpointConfig, TokenEndpointDeps } from '../core/token-endpoint-config';
-import { arrivedOverTls, bodyText, hasQueryParameters, headerValue } from './api-gateway-request';
+import { formHttpRequestOf } from './api-gateway-request';
 import { jsonResponse } from './http-response';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
@@ -15,19 +15,5 @@ export function createTokenHandler(config: TokenEndpointConfig, deps: TokenEndpo
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
-    .handler(async (event) => {
-      const body = await issueToken(
-        {
-          method: event.httpMethod,
-          secure: arrivedOverTls(event),
-          contentType: headerValue(event, 'content-type'),
-          authorization: headerValue(event, 'authorization'),
-          hasQueryParameters: hasQueryParameters(event),
-          body: () => bodyText(event),
-        },
-        config,
-        deps,
-      );
-      return jsonResponse(200, body);
-    });
+    .handler(async (event) => jsonResponse(200, await issueToken(formHttpRequestOf(event), config, deps)));
 }

@@ -10,7 +10,9 @@ import type {
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
+import { buildIntrospectionLambda } from '../handlers/introspection-lambda';
 import { buildMeLambda } from '../handlers/me-lambda';
+import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
 import { jsonResponse } from '../http/http-response';
@@ -109,6 +111,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AUTH_CHECK_SECRET: authCheckSecret,
     };
     const token = buildTokenLambda(env) as unknown as ProxyHandler;
+    const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
+    const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
@@ -121,6 +125,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
       if (raw.path === '/oauth2/token')
         return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
+      if (raw.path === '/oauth2/revoke')
+        return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
+      if (raw.path === '/oauth2/introspect')
+        return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
         return authorize(raw, authorizer, (context) =>

@@ -1,4 +1,4 @@
-import type { ClientRecord, ClientStore } from '../core/client-store';
+import type { ClientRecord, ClientStore, NewClientRecord } from '../core/client-store';
 import type { Clock } from '../core/clock';
 
 /**
@@ -30,7 +30,7 @@ export class CachedClientStore implements ClientStore {
     return client;
   }
 
-  createClient(client: ClientRecord): Promise<void> {
+  createClient(client: NewClientRecord): Promise<void> {
     this.cache.delete(client.clientId);
     return this.inner.createClient(client);
   }

@@ -5,17 +5,23 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../core/client-store';
+import {
+  ClientAlreadyExists,
+  type ClientRecord,
+  type ClientStore,
+  type NewClientRecord,
+} from '../core/client-store';
 import { isGrantType } from '../core/grant-type';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
-const toItem = (client: ClientRecord): Item => ({
+const toItem = (client: NewClientRecord): Item => ({
   clientId: client.clientId,
   name: client.name,
   secretHash: client.secretHash,
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   disabled: client.disabled,
+  resourceServer: client.resourceServer ?? false,
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -31,6 +37,8 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
     grantTypes,
     scope: read.stringList('scope'),
     disabled: read.boolean('disabled'),
+    // Items written before the flag existed have no attribute: they are ordinary clients.
+    resourceServer: read.optionalBoolean('resourceServer') ?? false,
     createdAt: read.number('createdAt'),
     updatedAt: read.number('updatedAt'),
   };
@@ -57,7 +65,7 @@ export class DynamoDbClientStore implements ClientStore {
     return item === undefined ? undefined : fromItem(item, 'getClient');
   }
 
-  async createClient(client: ClientRecord): Promise<void> {
+  async createClient(client: NewClientRecord): Promise<void> {
     try {
       await this.doc.send(
         new PutCommand({

@@ -1,13 +1,19 @@
-import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../core/client-store';
+import {
+  ClientAlreadyExists,
+  type ClientRecord,
+  type ClientStore,
+  type NewClientRecord,
+} from '../core/client-store';
 
 /** A fresh copy with exactly the record's fields, as if it had made a round trip through DynamoDB. */
-const copyClient = (client: ClientRecord): ClientRecord => ({
+const copyClient = (client: NewClientRecord): ClientRecord => ({
   clientId: client.clientId,
   name: client.name,
   secretHash: client.secretHash,
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   disabled: client.disabled,
+  resourceServer: client.resourceServer ?? false,
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -24,7 +30,7 @@ export class InMemoryClientStore implements ClientStore {
     return client === undefined ? undefined : copyClient(client);
   }
 
-  async createClient(client: ClientRecord): Promise<void> {
+  async createClient(client: NewClientRecord): Promise<void> {
     if (this.clients.has(client.clientId)) throw new ClientAlreadyExists(client.clientId);
     this.clients.set(client.clientId, copyClient(client));
   }

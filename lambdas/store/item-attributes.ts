@@ -62,6 +62,10 @@ export class ItemReader {
     return this.item[name] === undefined ? undefined : this.number(name);
   }
 
+  optionalBoolean(name: string): boolean | undefined {
+    return this.item[name] === undefined ? undefined : this.boolean(name);
+  }
+
   malformed(name: string): DependencyUnavailable {
     return storeFailure(
       this.operation,

@@ -127,6 +127,42 @@ describe('oauth2-admin against the local stack', () => {
     expect((await passwordGrant(created)).status).toBe(200);
   });
 
+  it("create-client --resource-server creates a client that may introspect other clients' tokens", async () => {
+    const server = await adminJson(
+      'create-client',
+      '--resource-server',
+      '--name',
+      'cli-api',
+      '--grant-types',
+      'client_credentials',
+    );
+    expect(server).toMatchObject({ name: 'cli-api', resource_server: true });
+    const plain = await createClient('cli-not-api');
+    expect(plain).toMatchObject({ resource_server: false });
+    const { clients } = (await adminJson('list-clients')) as { clients: Array<Record<string, unknown>> };
+    expect(clients.find((client) => client.client_id === server.client_id)).toMatchObject({
+      resource_server: true,
+    });
+
+    // The flag is what lets it see a token issued to another client.
+    const token = await accessToken(plain);
+    const introspect = (client: Client) =>
+      fetch(`${stack.url}/oauth2/introspect`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }).toString(),
+      }).then((response) => response.json());
+    expect(await introspect(server as unknown as Client)).toMatchObject({
+      active: true,
+      client_id: plain.client_id,
+    });
+    const other = await createClient('cli-other');
+    expect(await introspect(other)).toEqual({ active: false });
+  });
+
   it('list-clients shows the client and no secret or hash', async () => {
     const client = await createClient('cli-list');
     const { clients } = (await adminJson('list-clients')) as { clients: Array<Record<string, unknown>> };
@@ -325,6 +361,23 @@ describe('oauth2-admin usage', () => {
       argv: ['revoke-user-tokens', '--user-id', '1', '--user-id-type', 'uuid', '--function-name', 'admin'],
       message: 'string or number',
     },
+    {
+      argv: [
+        'create-client',
+        '--name',
+        'x',
+        '--grant-types',
+        'client_credentials',
+        '--resource-server=false',
+        '--function-name',
+        'admin',
+      ],
+      message: '--resource-server takes no value',
+    },
+    {
+      argv: ['list-clients', '--resource-server', '--function-name', 'admin'],
+      message: 'unknown option for list-clients: --resource-server',
+    },
   ])('$argv → exit 2: $message', async ({ argv, message }) => {
     const run = await cli(argv, neverInvoked);
     expect(run.code).toBe(2);
@@ -338,6 +391,7 @@ describe('oauth2-admin usage', () => {
       const run = await cli(argv, neverInvoked);
       expect(run).toMatchObject({ code: 0, stderr: '' });
       expect(run.stdout).toContain('revoke-user-tokens --user-id ID [--user-id-type string|number]');
+      expect(run.stdout).toContain('[--resource-server]');
     }
   });
 
@@ -348,6 +402,18 @@ describe('oauth2-admin usage', () => {
     ).toEqual({
       kind: 'invoke',
       payload: { action: 'create-client', name: 'n', grant_types: ['client_credentials'], scope: 'a b' },
+      target: { functionName: 'f' },
+    });
+    expect(
+      parse('create-client', '--resource-server', '--name', 'api', '--grant-types', 'client_credentials'),
+    ).toEqual({
+      kind: 'invoke',
+      payload: {
+        action: 'create-client',
+        name: 'api',
+        grant_types: ['client_credentials'],
+        resource_server: true,
+      },
       target: { functionName: 'f' },
     });
     expect(parse('revoke-user-tokens', '--user-id', '1234')).toMatchObject({

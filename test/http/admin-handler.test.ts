@@ -121,7 +121,7 @@ const refresh = (client: Client, refreshToken: string | undefined) =>
   tokenCall(client, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' });
 
 describe('create-client', () => {
-  it('answers client_id, client_secret, name, grant_types, scope and created_at, in that order', async () => {
+  it('answers client_id, client_secret, name, grant_types, scope, created_at and resource_server, in that order', async () => {
     const before = Date.now();
     const created = await admin({
       action: 'create-client',
@@ -136,11 +136,13 @@ describe('create-client', () => {
       'grant_types',
       'scope',
       'created_at',
+      'resource_server',
     ]);
     expect(created).toMatchObject({
       name: 'Mobile app',
       grant_types: ['password', 'refresh_token'],
       scope: 'read write',
+      resource_server: false,
     });
     expect(created.client_id).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     // 256 bits, URL-safe.
@@ -164,6 +166,37 @@ describe('create-client', () => {
     );
   });
 
+  it('creates a resource server when resource_server is true, and says so in create and list', async () => {
+    const created = await admin({
+      action: 'create-client',
+      name: 'orders-api',
+      grant_types: ['client_credentials'],
+      resource_server: true,
+    });
+    expect(created).toMatchObject({ grant_types: ['client_credentials'], resource_server: true });
+    const plain = await admin({
+      action: 'create-client',
+      name: 'web',
+      grant_types: ['password'],
+      resource_server: false,
+    });
+    expect(plain.resource_server).toBe(false);
+    const listed = (await admin({ action: 'list-clients' })).clients as Record<string, unknown>[];
+    expect(listed.find((entry) => entry.client_id === created.client_id)).toMatchObject({
+      resource_server: true,
+      disabled: false,
+    });
+    expect(listed.find((entry) => entry.client_id === plain.client_id)).toMatchObject({
+      resource_server: false,
+    });
+    const { Items = [] } = await dynamo.doc.send(
+      new ScanCommand({ TableName: tables.clients, ConsistentRead: true }),
+    );
+    expect(Items.find((item) => item.clientId === created.client_id)).toMatchObject({ resourceServer: true });
+    // A resource server is an ordinary client at the token endpoint.
+    await clientCredentials(created as unknown as Client);
+  });
+
   it('stores only the hash of the secret', async () => {
     const client = await createClient();
     const { Items = [] } = await dynamo.doc.send(
@@ -182,6 +215,17 @@ describe('list-clients', () => {
     const listed = await admin({ action: 'list-clients' });
     expect(Object.keys(listed)).toEqual(['clients']);
     const clients = listed.clients as Record<string, unknown>[];
+    for (const client of clients) {
+      expect(Object.keys(client)).toEqual([
+        'client_id',
+        'name',
+        'grant_types',
+        'scope',
+        'created_at',
+        'disabled',
+        'resource_server',
+      ]);
+    }
     const ids = clients.map((client) => client.client_id);
     expect(ids).toEqual(expect.arrayContaining([first.client_id, second.client_id]));
     expect(clients.find((client) => client.client_id === second.client_id)).toMatchObject({
@@ -339,6 +383,18 @@ describe('bad payloads', () => {
     [
       'create-client with scope as an array',
       { action: 'create-client', name: 'x', grant_types: ['password'], scope: ['a'] },
+    ],
+    [
+      'create-client with resource_server as a string',
+      { action: 'create-client', name: 'x', grant_types: ['client_credentials'], resource_server: 'true' },
+    ],
+    [
+      'create-client with resource_server as a number',
+      { action: 'create-client', name: 'x', grant_types: ['client_credentials'], resource_server: 1 },
+    ],
+    [
+      'create-client with resource_server null',
+      { action: 'create-client', name: 'x', grant_types: ['client_credentials'], resource_server: null },
     ],
     ['rotate-secret without client_id', { action: 'rotate-secret' }],
     ['rotate-secret with a numeric client_id', { action: 'rotate-secret', client_id: 7 }],

@@ -19,13 +19,20 @@ import {
   authorizerRequest,
   basicAuthorization,
   basicAuthorizationOfBytes,
-  FORM_CONTENT_TYPE,
   PRINTABLE_DESCRIPTION,
   TOKEN_ERROR_CODES,
   type TokenBody,
   tokenRequest,
   WHOLE_API_ARN,
 } from '../support/api-gateway-events';
+import {
+  anyString,
+  type BodyChoice,
+  formEndpointEventArb,
+  nonFormBodyArb,
+  percentGarbage,
+  protoArb,
+} from '../support/fuzz-arbitraries';
 
 const NUM_RUNS = 300;
 const logger = createServiceLogger('fuzz', 'SILENT');
@@ -92,6 +99,7 @@ async function fixture(): Promise<Fixture> {
       grantTypes: client.grantTypes,
       scope: client.scope,
       disabled: 'disabled' in client && client.disabled,
+      resourceServer: false,
       createdAt: 1_700_000_000,
       updatedAt: 1_700_000_000,
     };
@@ -130,39 +138,6 @@ async function issueTokens(handler: ReturnType<typeof tokenHandlerFor>, count: n
 
 // ---- arbitraries --------------------------------------------------------------------------------------
 
-/** Any UTF-16 code unit, lone surrogates included: API Gateway events are JSON, so anything can arrive. */
-const anyChar = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
-const anyString = (maxLength = 60) =>
-  fc.oneof(
-    fc.string({ maxLength }),
-    fc.string({ unit: 'binary', maxLength }),
-    fc.string({ unit: anyChar, maxLength }),
-  );
-
-const percentGarbage = fc
-  .array(
-    fc.constantFrom(
-      '%',
-      '%Z',
-      '%E0%A4',
-      '%FF',
-      '%C3%28',
-      '%00',
-      '%25',
-      '+',
-      '&',
-      '=',
-      '&&',
-      'grant_type',
-      '=password',
-      'a',
-    ),
-    {
-      maxLength: 20,
-    },
-  )
-  .map((parts) => parts.join(''));
-
 const clientArb = fc.constantFrom(...Object.values(CLIENTS));
 
 const authorizationArb = (tokens: () => readonly TokenBody[]) =>
@@ -176,29 +151,6 @@ const authorizationArb = (tokens: () => readonly TokenBody[]) =>
     anyString(80),
     fc.constant(undefined),
   );
-
-const contentTypeArb = fc.oneof(
-  { weight: 30, arbitrary: fc.constant(FORM_CONTENT_TYPE) },
-  fc.constantFrom(
-    `${FORM_CONTENT_TYPE}; charset=UTF-8`,
-    `${FORM_CONTENT_TYPE}; charset=latin1`,
-    `${FORM_CONTENT_TYPE};;;charset`,
-    `${FORM_CONTENT_TYPE}; charset="utf-8"`,
-    'application/json',
-    'text/plain',
-    'multipart/form-data; boundary=--x',
-    '',
-  ),
-  anyString(60),
-  fc.constant(undefined),
-);
-
-const protoArb = fc.oneof(
-  { weight: 30, arbitrary: fc.constant('https') },
-  fc.constantFrom('http', 'HTTPS', 'https, http', ''),
-  anyString(10),
-  fc.constant(undefined),
-);
 
 const paramValueArb = (tokens: () => readonly TokenBody[]) =>
   fc.oneof(
@@ -286,11 +238,6 @@ const grantBodyArb = (tokens: () => readonly TokenBody[]) =>
       return new URLSearchParams(all).toString();
     });
 
-interface BodyChoice {
-  readonly body: string | null;
-  readonly isBase64Encoded: boolean;
-}
-
 const bodyArb = (tokens: () => readonly TokenBody[]): fc.Arbitrary<BodyChoice> =>
   fc.oneof(
     { weight: 14, arbitrary: grantBodyArb(tokens).map((body) => ({ body, isBase64Encoded: false })) },
@@ -299,85 +246,11 @@ const bodyArb = (tokens: () => readonly TokenBody[]): fc.Arbitrary<BodyChoice> =
       body: Buffer.from(body).toString('base64'),
       isBase64Encoded: true,
     })),
-    anyString(200).map((body) => ({ body, isBase64Encoded: false })),
-    anyString(200).map((body) => ({ body, isBase64Encoded: true })),
-    fc.uint8Array({ maxLength: 300 }).map((bytes) => ({
-      body: Buffer.from(bytes).toString('base64'),
-      isBase64Encoded: true,
-    })),
-    percentGarbage.map((body) => ({ body, isBase64Encoded: false })),
-    fc
-      .tuple(fc.constantFrom('a', '%41', '&x=', 'é'), fc.integer({ min: 1_000, max: 100_000 }))
-      .map(([unit, count]) => ({
-        body: `grant_type=client_credentials&pad=${unit.repeat(count)}`,
-        isBase64Encoded: false,
-      })),
-    fc.constant({ body: null, isBase64Encoded: false }),
-    fc.constant({ body: '', isBase64Encoded: true }),
+    { weight: 7, arbitrary: nonFormBodyArb },
   );
 
-const extraHeadersArb = fc.oneof(
-  { weight: 3, arbitrary: fc.constant({}) },
-  fc.dictionary(
-    fc.oneof(anyString(20), fc.constantFrom('__proto__', 'constructor', 'content-type', 'AUTHORIZATION')),
-    anyString(40),
-    {
-      maxKeys: 3,
-    },
-  ),
-);
-
-const queryArb = fc.oneof(
-  { weight: 20, arbitrary: fc.constant(null) },
-  fc.dictionary(anyString(15), anyString(30), { maxKeys: 3 }),
-);
-
-const methodArb = fc.oneof(
-  { weight: 30, arbitrary: fc.constant('POST') },
-  fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'post', ''),
-  anyString(10),
-);
-
 const tokenEventArb = (tokens: () => readonly TokenBody[]): fc.Arbitrary<APIGatewayProxyEvent> =>
-  fc
-    .record({
-      method: methodArb,
-      authorization: authorizationArb(tokens),
-      contentType: contentTypeArb,
-      proto: protoArb,
-      extra: extraHeadersArb,
-      lowerCaseNames: fc.boolean(),
-      query: queryArb,
-      body: bodyArb(tokens),
-    })
-    .map(({ method, authorization, contentType, proto, extra, lowerCaseNames, query, body }) => {
-      const named = (name: string) => (lowerCaseNames ? name.toLowerCase() : name);
-      const headers: Record<string, string | undefined> = {
-        'Content-Type': undefined,
-        'X-Forwarded-Proto': undefined,
-        Host: undefined,
-        [named('Content-Type')]: contentType,
-        [named('X-Forwarded-Proto')]: proto,
-        ...(authorization === undefined ? {} : { [named('Authorization')]: authorization }),
-      };
-      const event = tokenRequest({
-        method,
-        headers,
-        query,
-        body: body.body,
-        isBase64Encoded: body.isBase64Encoded,
-      });
-      // Own properties, whatever the name (`__proto__` included), as JSON.parse builds them from the wire.
-      for (const [name, value] of Object.entries(extra)) {
-        Object.defineProperty(event.headers, name, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return event;
-    });
+  formEndpointEventArb('/oauth2/token', authorizationArb(tokens), bodyArb(tokens));
 
 // ---- shared expectations ------------------------------------------------------------------------------
 
@@ -599,6 +472,7 @@ describe('admin fuzz', () => {
       scope: fieldValueArb,
       client_id: fieldValueArb,
       user_id: fieldValueArb,
+      resource_server: fc.oneof(fc.boolean(), fieldValueArb),
     },
     { requiredKeys: ['action'] },
   );
@@ -613,6 +487,7 @@ describe('admin fuzz', () => {
           fieldValueArb,
         ),
         scope: fc.oneof(fc.constantFrom('', 'read write', 'a'), anyString(20), fieldValueArb),
+        resource_server: fc.oneof(fc.boolean(), fieldValueArb),
       },
       { requiredKeys: ['action', 'name', 'grant_types'] },
     ),

@@ -95,6 +95,65 @@ describe('local stack (in memory, demo AuthCheck)', () => {
     expect(newMe.status).toBe(200);
   });
 
+  it('serves the README revocation walk-through: introspect, revoke, introspect again, /me refuses', async () => {
+    const login = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'password', username: DEMO_USER.username, password: DEMO_USER.password },
+      { Authorization: auth },
+    );
+    expect(login.status).toBe(200);
+    const accessToken = String(login.body.access_token);
+
+    const active = await postForm(
+      `${stack.url}/oauth2/introspect`,
+      { token: accessToken },
+      { Authorization: auth },
+    );
+    expect(active.status).toBe(200);
+    expect(active.headers.get('cache-control')).toBe('no-store');
+    expect(active.headers.get('pragma')).toBe('no-cache');
+    expect(active.body).toMatchObject({
+      active: true,
+      client_id: stack.demoClient?.clientId,
+      user_id: 1234,
+      scope: 'profile email',
+      token_type: 'bearer',
+    });
+    expect((active.body.exp as number) - (active.body.iat as number)).toBe(3600);
+
+    const revoked = await postForm(
+      `${stack.url}/oauth2/revoke`,
+      { token: String(login.body.refresh_token), token_type_hint: 'refresh_token' },
+      { Authorization: auth },
+    );
+    expect(revoked.status).toBe(200);
+    expect(revoked.headers.get('cache-control')).toBe('no-store');
+    expect(revoked.body).toEqual({});
+
+    const inactive = await postForm(
+      `${stack.url}/oauth2/introspect`,
+      { token: accessToken },
+      { Authorization: auth },
+    );
+    expect(inactive.body).toEqual({ active: false });
+    const me = await fetch(`${stack.url}/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+    expect(me.status).toBe(401);
+    const refreshed = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'refresh_token', refresh_token: String(login.body.refresh_token) },
+      { Authorization: auth },
+    );
+    expect(refreshed.body.error).toBe('invalid_grant');
+
+    // Same prelude as the token endpoint: POST only, client authentication required.
+    const get = await fetch(`${stack.url}/oauth2/revoke`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    const anonymous = await postForm(`${stack.url}/oauth2/introspect`, { token: accessToken });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="oauth2"/);
+  });
+
   it('answers /me without a valid bearer token with 401 and a Bearer challenge', async () => {
     const challenges: Array<Record<string, string>> = [
       {},

@@ -89,6 +89,27 @@ describe('DynamoDB items', () => {
     );
   });
 
+  it('load a client item written before resourceServer existed as an ordinary client', async () => {
+    const names = await freshTables();
+    const { resourceServer: _absent, ...legacy } = aClient();
+    await dynamo.doc.send(new PutCommand({ TableName: names.clients, Item: legacy }));
+    const store = new DynamoDbClientStore(dynamo.doc, names.clients);
+    expect(await store.getClient('client-a')).toStrictEqual(aClient({ resourceServer: false }));
+    expect(await store.listClients()).toStrictEqual([aClient({ resourceServer: false })]);
+  });
+
+  it('write resourceServer as a boolean attribute, false when the record leaves it out', async () => {
+    const names = await freshTables();
+    const store = new DynamoDbClientStore(dynamo.doc, names.clients);
+    const { resourceServer: _absent, ...withoutFlag } = aClient();
+    await store.createClient(withoutFlag);
+    await store.createClient(aClient({ clientId: 'api', resourceServer: true }));
+    const raw = async (clientId: string) =>
+      (await dynamo.doc.send(new GetCommand({ TableName: names.clients, Key: { clientId } }))).Item;
+    expect(await raw('client-a')).toMatchObject({ resourceServer: false });
+    expect(await raw('api')).toMatchObject({ resourceServer: true });
+  });
+
   it('turn a malformed item into DependencyUnavailable', async () => {
     const names = await freshTables();
     await dynamo.doc.send(
@@ -106,6 +127,15 @@ describe('DynamoDB items', () => {
     await expect(new DynamoDbClientStore(dynamo.doc, names.clients).listClients()).rejects.toMatchObject({
       message: 'listClients failed',
     });
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: names.clients,
+        Item: { ...aClient({ clientId: 'rs' }), resourceServer: 'yes' },
+      }),
+    );
+    await expect(new DynamoDbClientStore(dynamo.doc, names.clients).getClient('rs')).rejects.toBeInstanceOf(
+      DependencyUnavailable,
+    );
     await expect(new DynamoDbGrantStore(dynamo.doc, names.grants).getGrant('grant-1')).rejects.toMatchObject({
       name: 'DependencyUnavailable',
       message: 'getGrant failed',

@@ -23,6 +23,7 @@ export const aClient = (overrides: Partial<ClientRecord> = {}): ClientRecord => 
   grantTypes: ['password', 'refresh_token'],
   scope: ['read', 'write'],
   disabled: false,
+  resourceServer: false,
   createdAt: NOW,
   updatedAt: NOW,
   ...overrides,
@@ -116,6 +117,26 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         const client = aClient({ disabled: true });
         await clients.createClient(client);
         expect(await clients.getClient('client-a')).toStrictEqual(client);
+      });
+
+      it('round-trips a resource server', async () => {
+        const client = aClient({ clientId: 'api', grantTypes: ['client_credentials'], resourceServer: true });
+        await clients.createClient(client);
+        expect(await clients.getClient('api')).toStrictEqual(client);
+        expect(await clients.listClients()).toStrictEqual([client]);
+      });
+
+      it('reads a client created without resourceServer as an ordinary client', async () => {
+        const { resourceServer: _omitted, ...withoutFlag } = aClient();
+        await clients.createClient(withoutFlag);
+        expect(await clients.getClient('client-a')).toStrictEqual(aClient({ resourceServer: false }));
+      });
+
+      it('keeps the resource-server flag through a secret rotation and a disable', async () => {
+        await clients.createClient(aClient({ resourceServer: true }));
+        await clients.updateClientSecret('client-a', 'secret-hash-2', NOW + 1);
+        await clients.disableClient('client-a', NOW + 2);
+        expect(await clients.getClient('client-a')).toMatchObject({ resourceServer: true, disabled: true });
       });
 
       it('refuses a duplicate id with ClientAlreadyExists and keeps the original', async () => {

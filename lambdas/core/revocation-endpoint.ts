@@ -1,0 +1,65 @@
+import type { AuditSink } from './audit-event';
+import {
+  authenticateFormRequest,
+  type FormEndpointConfig,
+  type FormHttpRequest,
+} from './authenticated-form-request';
+import type { ClientStore } from './client-store';
+import { type Clock, toEpochSeconds } from './clock';
+import { DependencyUnavailable } from './dependency-unavailable';
+import { findPresentedToken } from './find-presented-token';
+import type { GrantStore } from './grant-store';
+import { InvalidRequest, TemporarilyUnavailable } from './oauth-errors';
+
+export interface RevocationDeps {
+  readonly clients: ClientStore;
+  readonly grants: GrantStore;
+  readonly clock: Clock;
+  readonly audit: AuditSink;
+}
+
+/**
+ * `POST /oauth2/revoke` (RFC 7009). The client authenticates exactly as at the token endpoint; the
+ * `token` parameter is required (else `invalid_request`).
+ *
+ * Revoking either token revokes the whole grant: for a refresh token RFC 7009 §2.1 asks that its
+ * access tokens die too, and for an access token it allows revoking the grant. One grant holds one
+ * access and one refresh token, so a grant-wide revocation is the only way an access token stops at
+ * once, and it leaves no refresh token to mint a replacement.
+ *
+ * Only the grant's *current* access or refresh token counts, expired or not (revoking something
+ * expired is harmless and honours a logout that comes late). `token_type_hint` is ignored, whatever its
+ * value (§2.2.1 lets the server look beyond the hint; our tokens name their grant). Unknown, malformed,
+ * rotated-away and other clients' tokens resolve without effect, so the answer (200) tells the
+ * caller nothing about tokens it does not hold (§2.2). Store failures throw `TemporarilyUnavailable`.
+ *
+ * DynamoDB: client GetItem + grant GetItem (owner and hash check) + one UpdateItem, which is skipped
+ * when nothing is to be revoked.
+ */
+export async function revokeToken(
+  request: FormHttpRequest,
+  config: FormEndpointConfig,
+  deps: RevocationDeps,
+): Promise<void> {
+  try {
+    const { client, params } = await authenticateFormRequest(request, config, deps);
+    const token = params.get('token');
+    if (token === undefined) throw new InvalidRequest('The token parameter is required');
+    const found = await findPresentedToken(token, deps.grants);
+    if (found === undefined || found.grant.clientId !== client.clientId) return;
+    if (found.grant.revokedAt !== undefined) return;
+    const revoked = await deps.grants.revokeGrant(found.grant.grantId, toEpochSeconds(deps.clock()));
+    // False only when the grant vanished (TTL) between the read and the write: nothing left to revoke.
+    if (revoked) {
+      deps.audit({
+        type: 'grant_revoked',
+        grantId: found.grant.grantId,
+        clientId: client.clientId,
+        reason: 'revocation_endpoint',
+      });
+    }
+  } catch (error) {
+    if (error instanceof DependencyUnavailable) throw new TemporarilyUnavailable({ cause: error });
+    throw error;
+  }
+}

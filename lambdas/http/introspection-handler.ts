@@ -1,0 +1,25 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { FormEndpointConfig } from '../core/authenticated-form-request';
+import { type IntrospectionDeps, introspectToken } from '../core/introspection-endpoint';
+import { formHttpRequestOf } from './api-gateway-request';
+import { jsonResponse } from './http-response';
+import { oauthErrorMiddleware } from './oauth-error-middleware';
+
+/** `POST /oauth2/introspect` (RFC 7662) as an API Gateway (REST, proxy) Lambda handler. */
+export function createIntrospectionHandler(
+  config: FormEndpointConfig,
+  deps: IntrospectionDeps,
+  logger: Logger,
+) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(oauthErrorMiddleware(logger))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .handler(async (event) =>
+      jsonResponse(200, await introspectToken(formHttpRequestOf(event), config, deps)),
+    );
+}
