@@ -37,6 +37,9 @@ export class OAuth2TokenService extends Construct {
   readonly grantsTable: dynamodb.Table;
   readonly hookSecret: secretsmanager.Secret;
   readonly tokenFunction: ServiceFunction;
+  readonly revocationFunction: ServiceFunction;
+  readonly introspectionFunction: ServiceFunction;
+  readonly metadataFunction: ServiceFunction;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
@@ -109,6 +112,41 @@ export class OAuth2TokenService extends Construct {
     ]);
     this.wireHook(this.tokenFunction, props.authCheck);
 
+    this.revocationFunction = new ServiceFunction(this, 'Revocation', {
+      entry: 'revocation',
+      description: 'OAuth 2.0 token revocation (POST /oauth2/revoke, RFC 7009)',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: common,
+    });
+    this.allow(this.revocationFunction, this.clientsTable, ['dynamodb:GetItem']);
+    this.allow(this.revocationFunction, this.grantsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+
+    this.introspectionFunction = new ServiceFunction(this, 'Introspection', {
+      entry: 'introspection',
+      description: 'OAuth 2.0 token introspection (POST /oauth2/introspect, RFC 7662)',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: common,
+    });
+    this.allow(this.introspectionFunction, this.clientsTable, ['dynamodb:GetItem']);
+    this.allow(this.introspectionFunction, this.grantsTable, ['dynamodb:GetItem']);
+
+    this.metadataFunction = new ServiceFunction(this, 'Metadata', {
+      entry: 'metadata',
+      description: 'Authorization server metadata (GET /.well-known/oauth-authorization-server, RFC 8414)',
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      environment: {
+        LOG_LEVEL: props.logLevel,
+        ...(props.issuer !== undefined
+          ? { ISSUER: props.issuer }
+          : props.customDomain !== undefined
+            ? { ISSUER: `https://${props.customDomain.domainName}` }
+            : {}),
+      },
+    });
+
     this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
       entry: 'authorizer',
       description: 'Lambda authorizer: checks Authorization: Bearer <access token>',
@@ -151,27 +189,37 @@ export class OAuth2TokenService extends Construct {
     );
 
     this.api = this.createApi(props);
-    const tokenResource = this.api.root.addResource('oauth2').addResource('token');
-    // ANY, not POST: the handler itself answers other methods with 405 and `Allow: POST`.
-    const tokenMethod = tokenResource.addMethod(
-      'ANY',
-      new apigateway.LambdaIntegration(this.tokenFunction.function),
-    );
-    Validations.of(tokenMethod).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'The token endpoint authenticates OAuth clients itself (RFC 6749 section 2.3); an API Gateway authorizer cannot.',
-    });
-    Validations.of(tokenMethod).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason:
-        'The token endpoint is the identity provider; it authenticates clients itself, not with Cognito.',
-    });
-    // With a custom domain the execute-api hostname is disabled: the URL to publish is the domain's.
-    this.tokenUrl =
-      props.customDomain === undefined
-        ? this.api.urlForPath('/oauth2/token')
-        : `https://${props.customDomain.domainName}/oauth2/token`;
+    const oauth2 = this.api.root.addResource('oauth2');
+    // ANY, not POST: the handlers themselves answer other methods with 405 and `Allow: POST`.
+    for (const [path, fn] of [
+      ['token', this.tokenFunction],
+      ['revoke', this.revocationFunction],
+      ['introspect', this.introspectionFunction],
+    ] as const) {
+      const method = oauth2.addResource(path).addMethod('ANY', new apigateway.LambdaIntegration(fn.function));
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'OAuth endpoints authenticate clients themselves (RFC 6749 section 2.3, RFC 7009, RFC 7662); an API Gateway authorizer cannot.',
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'The token service is the identity provider; it authenticates clients itself, not with Cognito.',
+      });
+    }
+    const metadataMethod = this.api.root
+      .addResource('.well-known')
+      .addResource('oauth-authorization-server')
+      .addMethod('GET', new apigateway.LambdaIntegration(this.metadataFunction.function));
+    for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      Validations.of(metadataMethod).acknowledge({
+        id,
+        reason:
+          'RFC 8414 metadata is public by definition: clients read it before they have any credentials.',
+      });
+    }
+    this.tokenUrl = this.endpointUrl('/oauth2/token', props);
 
     if (props.demoRoute) {
       // Only with a route to attach it to: an unattached authorizer fails synthesis.
@@ -207,6 +255,11 @@ export class OAuth2TokenService extends Construct {
 
     const stack = Stack.of(this);
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
+    new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
+    new CfnOutput(this, 'IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
+    new CfnOutput(this, 'MetadataUrl', {
+      value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
+    });
     new CfnOutput(this, 'AuthorizerArn', {
       value: this.authorizerFunction.function.functionArn,
       description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',
@@ -222,6 +275,13 @@ export class OAuth2TokenService extends Construct {
       value: this.hookSecret.secretArn,
       description: 'HMAC key your AuthCheck hook verifies X-OAuth2-Signature with',
     });
+  }
+
+  /** With a custom domain the execute-api hostname is disabled: the URLs to publish are the domain's. */
+  private endpointUrl(path: string, props: OAuth2TokenServiceProps): string {
+    return props.customDomain === undefined
+      ? this.api.urlForPath(path)
+      : `https://${props.customDomain.domainName}${path}`;
   }
 
   /** Exactly these actions on exactly this table: no wildcard action, no index unless named. */

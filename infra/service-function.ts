@@ -9,6 +9,9 @@ import { Construct } from 'constructs';
 /** The Lambda entry files, named by path: infra never imports handler code. */
 export const LAMBDA_ENTRIES = {
   token: 'lambdas/handlers/token.ts',
+  revocation: 'lambdas/handlers/revocation.ts',
+  introspection: 'lambdas/handlers/introspection.ts',
+  metadata: 'lambdas/handlers/metadata.ts',
   authorizer: 'lambdas/handlers/authorizer.ts',
   admin: 'lambdas/handlers/admin.ts',
   me: 'lambdas/handlers/me.ts',

@@ -23,6 +23,8 @@ export interface StageConfig {
   /** API Gateway's authorizer result cache, 0–3600 s (0 = every request is checked). */
   readonly authorizerCacheTtlSeconds: number;
   readonly customDomain?: CustomDomain;
+  /** RFC 8414 issuer; default: the custom domain, else the API's base URL as requested. */
+  readonly issuer?: string;
   /** Deploy the demo `GET /me` route. */
   readonly demoRoute: boolean;
   /** Retain tables (deletion protection, RETAIN removal policy). `false` only for throwaway dev stacks. */
@@ -102,6 +104,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const sessionCheck = parseHook(value.sessionCheck, 'sessionCheck', problems, false);
   const customDomain = parseCustomDomain(value.customDomain, problems);
   const throttle = parseThrottle(value.throttle, problems);
+  const issuer = parseIssuer(value.issuer, problems);
   const logLevel = value.logLevel ?? DEFAULTS.logLevel;
   if (typeof logLevel !== 'string' || !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
     problems.push('logLevel must be one of DEBUG, INFO, WARN, ERROR');
@@ -117,6 +120,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
     requireSsl: boolean('requireSsl'),
     authorizerCacheTtlSeconds: integer('authorizerCacheTtlSeconds', 0, 3600),
     ...(customDomain === undefined ? {} : { customDomain }),
+    ...(issuer === undefined ? {} : { issuer }),
     demoRoute: boolean('demoRoute'),
     retainData: boolean('retainData'),
     throttle,
@@ -205,4 +209,20 @@ function parseThrottle(raw: unknown, problems: string[]): StageConfig['throttle'
     problems.push('throttle.burstLimit must be an integer from 1 to 5000');
   }
   return { rateLimit: Number(rateLimit), burstLimit: Number(burstLimit) };
+}
+
+function parseIssuer(raw: unknown, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof raw === 'string' ? new URL(raw) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // RFC 8414 §2: https, no query, no fragment.
+  if (url === undefined || url.protocol !== 'https:' || url.search !== '' || url.hash !== '') {
+    problems.push('issuer must be an https URL without query or fragment');
+    return undefined;
+  }
+  return raw as string;
 }

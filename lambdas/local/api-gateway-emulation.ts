@@ -80,7 +80,8 @@ function requestContext(raw: RawHttpRequest, resource: string, authorizer: Recor
     domainName: 'localhost',
     httpMethod: raw.method,
     identity: { sourceIp: raw.sourceIp } as APIGatewayProxyEvent['requestContext']['identity'],
-    path: `/${LOCAL_STAGE}${raw.path}`,
+    // No stage in local URLs (like a custom domain's base-path mapping): the full path is the path.
+    path: raw.path,
     protocol: 'HTTP/1.1',
     requestId: randomUUID(),
     requestTimeEpoch: Date.now(),

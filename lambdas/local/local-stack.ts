@@ -12,6 +12,7 @@ import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
 import { buildIntrospectionLambda } from '../handlers/introspection-lambda';
 import { buildMeLambda } from '../handlers/me-lambda';
+import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
@@ -65,6 +66,7 @@ export interface LocalStack {
 
 export const LOCAL_TABLES = Object.freeze({ clients: 'oauth2-clients', grants: 'oauth2-grants' });
 export const ADMIN_FUNCTION_NAME = 'admin';
+const METADATA_PATH = '/.well-known/oauth-authorization-server';
 const DEMO_CLIENT_NAME = 'local-demo-client';
 /** Local requests are tiny; anything larger is refused before a handler sees it. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -114,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
     const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
+    const metadata = buildMetadataLambda(env) as unknown as ProxyHandler;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
       context: Context,
@@ -129,6 +132,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
       if (raw.path === '/oauth2/introspect')
         return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
+      if (raw.path === METADATA_PATH)
+        return metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
         return authorize(raw, authorizer, (context) =>

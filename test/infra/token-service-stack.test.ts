@@ -36,9 +36,24 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   const resolve = (value: unknown) => synth.stack.resolve(value);
   const ref = (construct: IConstruct) => ({ Ref: logicalIdOf(construct) });
   const functions = () => {
-    const { tokenFunction, authorizerFunction, adminFunction } = service();
+    const {
+      tokenFunction,
+      authorizerFunction,
+      adminFunction,
+      revocationFunction,
+      introspectionFunction,
+      metadataFunction,
+    } = service();
     const me = service().node.findChild('Me') as typeof tokenFunction;
-    return { token: tokenFunction, authorizer: authorizerFunction, admin: adminFunction, me };
+    return {
+      token: tokenFunction,
+      revocation: revocationFunction,
+      introspection: introspectionFunction,
+      metadata: metadataFunction,
+      authorizer: authorizerFunction,
+      admin: adminFunction,
+      me,
+    };
   };
 
   it('synthesises in-process (the time is recorded as an annotation, not asserted)', async ({ annotate }) => {
@@ -49,7 +64,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('Lambda functions', () => {
-    it('are exactly the four house-default functions: Node.js 24 on arm64', () => {
+    it('are exactly the seven house-default functions: Node.js 24 on arm64', () => {
       const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
       expect(Object.keys(all).sort()).toEqual(
         Object.values(functions())
@@ -119,7 +134,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         expect(properties.Role).toEqual(resolve(fn.role.roleArn));
         roles.add(logicalIdOf(fn.role));
       }
-      expect(roles.size).toBe(4);
+      expect(roles.size).toBe(Object.keys(functions()).length);
     });
   });
 
@@ -253,7 +268,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
-    it('API Gateway may invoke the token and demo functions and the authorizer, never the admin function', () => {
+    it('API Gateway may invoke the HTTP-facing functions and the authorizer, never the admin function', () => {
       const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission')).map(
         ({ Properties }) => Properties,
       );
@@ -265,9 +280,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         expect(permission.SourceArn).toBeDefined();
       }
       const invoked = new Set(permissions.map((permission) => JSON.stringify(permission.FunctionName)));
-      const { token, authorizer, admin, me } = functions();
+      const { token, revocation, introspection, metadata, authorizer, admin, me } = functions();
       expect(invoked).toEqual(
-        new Set([token, authorizer, me].map((fn) => JSON.stringify(resolve(fn.function.functionArn)))),
+        new Set(
+          [token, revocation, introspection, metadata, authorizer, me].map((fn) =>
+            JSON.stringify(resolve(fn.function.functionArn)),
+          ),
+        ),
       );
       expect(invoked).not.toContain(JSON.stringify(resolve(admin.function.functionArn)));
     });
@@ -327,8 +346,36 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       });
     });
 
-    it('has exactly the two routes', () => {
-      expect(routesOf(synth.template)).toEqual(['ANY /oauth2/token', 'GET /me']);
+    it('has exactly the OAuth routes, the metadata route and the demo route', () => {
+      expect([...routesOf(synth.template)].sort()).toEqual(
+        [
+          'ANY /oauth2/token',
+          'ANY /oauth2/revoke',
+          'ANY /oauth2/introspect',
+          'GET /.well-known/oauth-authorization-server',
+          'GET /me',
+        ].sort(),
+      );
+    });
+
+    it('revocation may read the client and read/update grants; introspection and metadata only read or nothing', () => {
+      const { revocation, introspection, metadata } = functions();
+      const tables = (fn: IConstruct) =>
+        permissionsOfRole(synth.template, fn).filter((line) => line.includes('dynamodb:'));
+      expect(tables(revocation.role)).toEqual(
+        [
+          `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().clientsTable.tableArn))}`,
+          `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().grantsTable.tableArn))}`,
+          `Allow dynamodb:UpdateItem ${JSON.stringify(resolve(service().grantsTable.tableArn))}`,
+        ].sort(),
+      );
+      expect(tables(introspection.role)).toEqual(
+        [
+          `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().clientsTable.tableArn))}`,
+          `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().grantsTable.tableArn))}`,
+        ].sort(),
+      );
+      expect(tables(metadata.role)).toEqual([]);
     });
 
     it('ANY /oauth2/token is open (the handler authenticates clients) and proxies to the token function', () => {
@@ -434,7 +481,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api Annotation::AwsSolutions-APIG2',
         'TokenService/Api Annotation::AwsSolutions-APIG3',
         'TokenService/Api Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/me/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/oauth2/revoke/ANY Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/oauth2/revoke/ANY Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',

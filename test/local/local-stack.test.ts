@@ -154,6 +154,22 @@ describe('local stack (in memory, demo AuthCheck)', () => {
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="oauth2"/);
   });
 
+  it('publishes RFC 8414 metadata whose endpoints work on this server', async () => {
+    const response = await fetch(`${stack.url}/.well-known/oauth-authorization-server`);
+    expect(response.status).toBe(200);
+    const metadata = (await response.json()) as Record<string, string>;
+    expect(metadata.issuer).toBe(stack.url);
+    const demo = stack.demoClient as { clientId: string; clientSecret: string };
+    const cc = await postForm(
+      metadata.token_endpoint as string,
+      { grant_type: 'client_credentials' },
+      {
+        Authorization: basic(demo.clientId, demo.clientSecret),
+      },
+    );
+    expect(cc.status).toBe(200);
+  });
+
   it('answers /me without a valid bearer token with 401 and a Bearer challenge', async () => {
     const challenges: Array<Record<string, string>> = [
       {},
