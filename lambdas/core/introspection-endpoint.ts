@@ -6,10 +6,9 @@ import {
 } from './authenticated-form-request';
 import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
-import { DependencyUnavailable } from './dependency-unavailable';
 import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
-import { InvalidRequest, TemporarilyUnavailable } from './oauth-errors';
+import { InvalidRequest } from './oauth-errors';
 import { formatScope } from './scope';
 
 export interface IntrospectionDeps {
@@ -48,40 +47,35 @@ const INACTIVE: IntrospectionResponseBody = Object.freeze({ active: false });
  * client unless the caller is a resource server (§2.1: the server decides who may see what).
  *
  * DynamoDB: client GetItem + grant GetItem, plus the owning client's GetItem when a resource server
- * asks about another client's token. Store failures throw `TemporarilyUnavailable`.
+ * asks about another client's token. Store failures propagate as `DependencyUnavailable` (503 at the HTTP edge).
  */
 export async function introspectToken(
   request: FormHttpRequest,
   config: FormEndpointConfig,
   deps: IntrospectionDeps,
 ): Promise<IntrospectionResponseBody> {
-  try {
-    const { client, params } = await authenticateFormRequest(request, config, deps);
-    const token = params.get('token');
-    if (token === undefined) throw new InvalidRequest('The token parameter is required');
-    const found = await findPresentedToken(token, deps.grants);
-    if (found === undefined) return INACTIVE;
-    const { grant, kind } = found;
-    const own = grant.clientId === client.clientId;
-    if ((!own && !client.resourceServer) || grant.revokedAt !== undefined) return INACTIVE;
-    const expiresAt = kind === 'access_token' ? grant.accessExpiresAt : (grant.refreshExpiresAt ?? 0);
-    if (expiresAt <= toEpochSeconds(deps.clock())) return INACTIVE;
-    if (!own) {
-      // The caller authenticated, so its own client is enabled; another client's must be checked.
-      const owner = await deps.clients.getClient(grant.clientId);
-      if (owner === undefined || owner.disabled) return INACTIVE;
-    }
-    return {
-      active: true,
-      client_id: grant.clientId,
-      ...(grant.userId === undefined ? {} : { user_id: grant.userId }),
-      scope: formatScope(kind === 'access_token' ? grant.accessScope : grant.scope),
-      exp: expiresAt,
-      iat: grant.issuedAt,
-      token_type: kind === 'access_token' ? 'bearer' : 'refresh_token',
-    };
-  } catch (error) {
-    if (error instanceof DependencyUnavailable) throw new TemporarilyUnavailable({ cause: error });
-    throw error;
+  const { client, params } = await authenticateFormRequest(request, config, deps);
+  const token = params.get('token');
+  if (token === undefined) throw new InvalidRequest('The token parameter is required');
+  const found = await findPresentedToken(token, deps.grants);
+  if (found === undefined) return INACTIVE;
+  const { grant, kind } = found;
+  const own = grant.clientId === client.clientId;
+  if ((!own && !client.resourceServer) || grant.revokedAt !== undefined) return INACTIVE;
+  const expiresAt = kind === 'access_token' ? grant.accessExpiresAt : (grant.refreshExpiresAt ?? 0);
+  if (expiresAt <= toEpochSeconds(deps.clock())) return INACTIVE;
+  if (!own) {
+    // The caller authenticated, so its own client is enabled; another client's must be checked.
+    const owner = await deps.clients.getClient(grant.clientId);
+    if (owner === undefined || owner.disabled) return INACTIVE;
   }
+  return {
+    active: true,
+    client_id: grant.clientId,
+    ...(grant.userId === undefined ? {} : { user_id: grant.userId }),
+    scope: formatScope(kind === 'access_token' ? grant.accessScope : grant.scope),
+    exp: expiresAt,
+    iat: grant.issuedAt,
+    token_type: kind === 'access_token' ? 'bearer' : 'refresh_token',
+  };
 }

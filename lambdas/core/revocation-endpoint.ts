@@ -6,10 +6,9 @@ import {
 } from './authenticated-form-request';
 import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
-import { DependencyUnavailable } from './dependency-unavailable';
 import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
-import { InvalidRequest, TemporarilyUnavailable } from './oauth-errors';
+import { InvalidRequest } from './oauth-errors';
 
 export interface RevocationDeps {
   readonly clients: ClientStore;
@@ -31,7 +30,7 @@ export interface RevocationDeps {
  * expired is harmless and honours a logout that comes late). `token_type_hint` is ignored, whatever its
  * value (§2.2.1 lets the server look beyond the hint; our tokens name their grant). Unknown, malformed,
  * rotated-away and other clients' tokens resolve without effect, so the answer (200) tells the
- * caller nothing about tokens it does not hold (§2.2). Store failures throw `TemporarilyUnavailable`.
+ * caller nothing about tokens it does not hold (§2.2). Store failures propagate as `DependencyUnavailable` (503 at the HTTP edge).
  *
  * DynamoDB: client GetItem + grant GetItem (owner and hash check) + one UpdateItem, which is skipped
  * when nothing is to be revoked.
@@ -41,25 +40,20 @@ export async function revokeToken(
   config: FormEndpointConfig,
   deps: RevocationDeps,
 ): Promise<void> {
-  try {
-    const { client, params } = await authenticateFormRequest(request, config, deps);
-    const token = params.get('token');
-    if (token === undefined) throw new InvalidRequest('The token parameter is required');
-    const found = await findPresentedToken(token, deps.grants);
-    if (found === undefined || found.grant.clientId !== client.clientId) return;
-    if (found.grant.revokedAt !== undefined) return;
-    const revoked = await deps.grants.revokeGrant(found.grant.grantId, toEpochSeconds(deps.clock()));
-    // False only when the grant vanished (TTL) between the read and the write: nothing left to revoke.
-    if (revoked) {
-      deps.audit({
-        type: 'grant_revoked',
-        grantId: found.grant.grantId,
-        clientId: client.clientId,
-        reason: 'revocation_endpoint',
-      });
-    }
-  } catch (error) {
-    if (error instanceof DependencyUnavailable) throw new TemporarilyUnavailable({ cause: error });
-    throw error;
+  const { client, params } = await authenticateFormRequest(request, config, deps);
+  const token = params.get('token');
+  if (token === undefined) throw new InvalidRequest('The token parameter is required');
+  const found = await findPresentedToken(token, deps.grants);
+  if (found === undefined || found.grant.clientId !== client.clientId) return;
+  if (found.grant.revokedAt !== undefined) return;
+  const revoked = await deps.grants.revokeGrant(found.grant.grantId, toEpochSeconds(deps.clock()));
+  // False only when the grant vanished (TTL) between the read and the write: nothing left to revoke.
+  if (revoked) {
+    deps.audit({
+      type: 'grant_revoked',
+      grantId: found.grant.grantId,
+      clientId: client.clientId,
+      reason: 'revocation_endpoint',
+    });
   }
 }

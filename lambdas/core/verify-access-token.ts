@@ -1,9 +1,9 @@
 import type { UserId } from './auth-check';
 import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
+import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
 import { InvalidToken } from './oauth-errors';
-import { hashesEqual, hashSecret, parseToken } from './token-secrets';
 
 /** What a verified access token says; becomes the authorizer context. */
 export interface AccessTokenClaims {
@@ -41,13 +41,11 @@ export async function verifyAccessToken(
   deps: VerifyAccessTokenDeps,
   realm: string,
 ): Promise<AccessTokenClaims> {
-  const parsed = token === undefined ? undefined : parseToken(token);
-  if (parsed === undefined) throw new InvalidToken({ realm, cause: 'missing or malformed token' });
-  const grant = await deps.grants.getGrant(parsed.grantId);
-  if (grant === undefined) throw new InvalidToken({ realm, cause: 'unknown grant' });
-  if (!hashesEqual(hashSecret(parsed.secret), grant.accessHash)) {
-    throw new InvalidToken({ realm, cause: 'not the current access token of its grant' });
+  const found = token === undefined ? undefined : await findPresentedToken(token, deps.grants);
+  if (found === undefined || found.kind !== 'access_token') {
+    throw new InvalidToken({ realm, cause: 'missing, malformed, unknown or not the current access token' });
   }
+  const { grant } = found;
   if (grant.revokedAt !== undefined) throw new InvalidToken({ realm, cause: 'grant revoked' });
   if (grant.accessExpiresAt <= toEpochSeconds(deps.clock()))
     throw new InvalidToken({ realm, cause: 'expired' });

@@ -4,6 +4,7 @@ import { createLambdaUserIdHook } from '../auth-check/lambda-auth-check';
 import type { AuthCheck } from '../core/auth-check';
 import type { Clock } from '../core/clock';
 import type { SessionCheck } from '../core/session-check';
+import { awsClientLocation } from './aws-client-location';
 import { ConfigurationError } from './configuration-error';
 import type { EnvironmentReader } from './environment-reader';
 
@@ -54,14 +55,7 @@ function buildUserIdHook(
   const lambda = new LambdaClient({
     // One attempt: the timeout covers the whole call, and a retried password check doubles the latency.
     maxAttempts: 1,
-    ...(region === undefined ? {} : { region }),
-    ...(endpoint === undefined
-      ? {}
-      : {
-          endpoint,
-          region: region ?? 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
+    ...awsClientLocation({ endpoint, region }),
   });
   return createLambdaUserIdHook({ lambda, functionName, timeoutMs });
 }

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { awsClientLocation } from './aws-client-location';
 import type { EnvironmentReader } from './environment-reader';
 
 /** Re-read at most this often, so a rotated secret reaches warm containers within minutes. */
@@ -28,14 +29,7 @@ export function secretsManagerHookSecret(
     AwsClient: SecretsManagerClient,
     awsClientOptions: {
       maxAttempts: 2,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined
-        ? {}
-        : {
-            endpoint: options.endpoint,
-            region: options.region ?? 'us-east-1',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          }),
+      ...awsClientLocation(options),
     },
     fetchData: { hookSecret: secretArn },
     // middy's cache is process-wide: key it by where the secret comes from, not one fixed name.

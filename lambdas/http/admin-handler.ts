@@ -3,8 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { type AdminDeps, type AdminResult, type ClientView, runAdminCommand } from '../core/admin-actions';
 import { parseAdminCommand } from '../core/admin-command';
-import { DependencyUnavailable } from '../core/dependency-unavailable';
-import { OAuthError, oauthErrorBody, ServerError, TemporarilyUnavailable } from '../core/oauth-errors';
+import { oauthErrorBody } from '../core/oauth-errors';
+import { toOAuthError } from './http-response';
 
 type Json = Record<string, unknown>;
 
@@ -54,12 +54,7 @@ export function createAdminHandler(deps: AdminDeps, logger: Logger) {
         logger.info('admin action', { action: command.action });
         return adminResultJson(await runAdminCommand(command, deps));
       } catch (error) {
-        const failure =
-          error instanceof OAuthError
-            ? error
-            : error instanceof DependencyUnavailable
-              ? new TemporarilyUnavailable({ cause: error })
-              : new ServerError({ cause: error });
+        const failure = toOAuthError(error);
         logger.warn('admin action failed', {
           error: failure.code,
           cause: error instanceof Error ? error.name : typeof error,

@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationServerMetadata, type MetadataConfig } from '../core/authorization-server-metadata';
 import { InvalidRequest } from '../core/oauth-errors';
-import { headerValue } from './api-gateway-request';
+import { arrivedOverTls, headerValue } from './api-gateway-request';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /**
@@ -13,10 +13,7 @@ import { oauthErrorMiddleware } from './oauth-error-middleware';
  * behind a custom domain's base-path mapping).
  */
 export function requestBaseUrl(event: APIGatewayProxyEvent): string {
-  const proto =
-    headerValue(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https'
-      ? 'https'
-      : 'http';
+  const proto = arrivedOverTls(event) ? 'https' : 'http';
   const host = headerValue(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
   const fullPath = event.requestContext?.path ?? event.path;
   const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
