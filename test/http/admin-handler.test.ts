@@ -3,11 +3,10 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
-import type { Environment } from '../../lambdas/handlers/environment-reader';
 import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
-import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
-import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   authorizerRequest,
   basicAuthorization,
@@ -20,8 +19,7 @@ import {
   tokenRequest,
   USER_TOKEN_KEYS,
 } from '../support/api-gateway-events';
-import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const USERS = {
   frank: { password: 'frank-admin-pw', userId: 5150 },
@@ -31,37 +29,24 @@ const USERS = {
 } as const;
 type Username = keyof typeof USERS;
 
-let dynalite: DynaliteServer;
 let dynamo: DynamoDbClients;
-let hook: AuthCheckHookServer;
+let backend: ServiceBackend;
 const tables: TableNames = { clients: 'admin-clients', grants: 'admin-grants' };
 let adminHandler: ReturnType<typeof buildAdminLambda>;
 let tokenHandler: ReturnType<typeof buildTokenLambda>;
 let authorizerHandler: ReturnType<typeof buildAuthorizerLambda>;
 
 beforeAll(async () => {
-  [dynalite, hook] = await Promise.all([
-    startDynalite(),
-    startAuthCheckHookServer({ secret: 'admin-hook-secret', users: USERS }),
-  ]);
-  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
-  await createTablesIfMissing(dynamo.client, tables);
-  const env: Environment = {
-    CLIENTS_TABLE: tables.clients,
-    GRANTS_TABLE: tables.grants,
-    DYNAMODB_ENDPOINT: dynalite.endpoint,
-    AUTH_CHECK_URL: hook.url,
-    AUTH_CHECK_SECRET: hook.secret,
-    LOG_LEVEL: 'SILENT',
-  };
+  backend = await startServiceBackend({ tables, hookSecret: 'admin-hook-secret', users: USERS });
+  ({ dynamo } = backend);
+  const env = backend.environment();
   adminHandler = buildAdminLambda(env);
   tokenHandler = buildTokenLambda(env);
   authorizerHandler = buildAuthorizerLambda(env);
 });
 
 afterAll(async () => {
-  dynamo?.client.destroy();
-  await Promise.all([dynalite?.stop(), hook?.stop()]);
+  await backend?.stop();
 });
 
 interface Client {

@@ -14,10 +14,10 @@ import { createAuthorizerHandler } from '../../lambdas/http/authorizer-handler';
 import { createServiceLogger } from '../../lambdas/http/service-logger';
 import { createTokenHandler } from '../../lambdas/http/token-handler';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
-import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
-import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   type AuthorizerRequestOptions,
   authorizerRequest,
@@ -31,8 +31,8 @@ import {
   USER_TOKEN_KEYS,
   WHOLE_API_ARN,
 } from '../support/api-gateway-events';
-import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const ALICE = { username: 'alice', password: 'alice-authorizer-pw', userId: 1234 } as const;
 const BOB = { username: 'bob', password: 'bob-authorizer-pw', userId: 'u-1' } as const;
@@ -40,9 +40,9 @@ const ERIN = { username: 'erin', password: 'erin-authorizer-pw', userId: 777 } a
 type User = typeof ALICE | typeof BOB | typeof ERIN;
 const ALL_GRANTS = ['password', 'refresh_token', 'client_credentials'] as const;
 
-let dynalite: DynaliteServer;
 let dynamo: DynamoDbClients;
 let hook: AuthCheckHookServer;
+let backend: ServiceBackend;
 const tables: TableNames = { clients: 'authorizer-clients', grants: 'authorizer-grants' };
 type TokenHandler = ReturnType<typeof buildTokenLambda>;
 type AuthorizerHandler = ReturnType<typeof buildAuthorizerLambda>;
@@ -51,36 +51,23 @@ let authorizerHandler: AuthorizerHandler;
 let adminHandler: ReturnType<typeof buildAdminLambda>;
 const servers: Server[] = [];
 
-const environment = (extra: Environment = {}): Environment => ({
-  CLIENTS_TABLE: tables.clients,
-  GRANTS_TABLE: tables.grants,
-  DYNAMODB_ENDPOINT: dynalite.endpoint,
-  AUTH_CHECK_URL: hook.url,
-  AUTH_CHECK_SECRET: hook.secret,
-  LOG_LEVEL: 'SILENT',
-  ...extra,
-});
+const environment = (extra: Environment = {}): Environment => backend.environment(extra);
 
 beforeAll(async () => {
-  [dynalite, hook] = await Promise.all([
-    startDynalite(),
-    startAuthCheckHookServer({
-      secret: 'authorizer-hook-secret',
-      users: { alice: ALICE, bob: BOB, erin: ERIN },
-    }),
-  ]);
-  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
-  await createTablesIfMissing(dynamo.client, tables);
+  backend = await startServiceBackend({
+    tables,
+    hookSecret: 'authorizer-hook-secret',
+    users: { alice: ALICE, bob: BOB, erin: ERIN },
+  });
+  ({ hook, dynamo } = backend);
   tokenHandler = buildTokenLambda(environment());
   authorizerHandler = buildAuthorizerLambda(environment());
   adminHandler = buildAdminLambda(environment());
 });
 
 afterAll(async () => {
-  dynamo?.client.destroy();
   await Promise.all([
-    dynalite?.stop(),
-    hook?.stop(),
+    backend?.stop(),
     ...servers.map(
       (server) =>
         new Promise<void>((resolve) => {

@@ -2,12 +2,10 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
-import type { Environment } from '../../lambdas/handlers/environment-reader';
 import { buildMeLambda } from '../../lambdas/handlers/me-lambda';
 import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
-import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
-import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   authorizerRequest,
   basicAuthorization,
@@ -20,8 +18,7 @@ import {
   type TokenBody,
   tokenRequest,
 } from '../support/api-gateway-events';
-import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const USERS = {
   numeric: { password: 'numeric-me-pw', userId: 1234 },
@@ -29,9 +26,7 @@ const USERS = {
   digits: { password: 'digits-me-pw', userId: '1234' },
 } as const;
 
-let dynalite: DynaliteServer;
-let dynamo: DynamoDbClients;
-let hook: AuthCheckHookServer;
+let backend: ServiceBackend;
 const tables: TableNames = { clients: 'me-clients', grants: 'me-grants' };
 let handlers: {
   token: ReturnType<typeof buildTokenLambda>;
@@ -42,20 +37,8 @@ let handlers: {
 let client: { client_id: string; client_secret: string };
 
 beforeAll(async () => {
-  [dynalite, hook] = await Promise.all([
-    startDynalite(),
-    startAuthCheckHookServer({ secret: 'me-hook-secret', users: USERS }),
-  ]);
-  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
-  await createTablesIfMissing(dynamo.client, tables);
-  const env: Environment = {
-    CLIENTS_TABLE: tables.clients,
-    GRANTS_TABLE: tables.grants,
-    DYNAMODB_ENDPOINT: dynalite.endpoint,
-    AUTH_CHECK_URL: hook.url,
-    AUTH_CHECK_SECRET: hook.secret,
-    LOG_LEVEL: 'SILENT',
-  };
+  backend = await startServiceBackend({ tables, hookSecret: 'me-hook-secret', users: USERS });
+  const env = backend.environment();
   handlers = {
     token: buildTokenLambda(env),
     authorizer: buildAuthorizerLambda(env),
@@ -75,8 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  dynamo?.client.destroy();
-  await Promise.all([dynalite?.stop(), hook?.stop()]);
+  await backend?.stop();
 });
 
 async function issue(body: Record<string, string>, keys: readonly (keyof TokenBody)[]): Promise<TokenBody> {

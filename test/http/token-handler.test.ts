@@ -15,10 +15,10 @@ import { createAuthorizerHandler } from '../../lambdas/http/authorizer-handler';
 import { createServiceLogger } from '../../lambdas/http/service-logger';
 import { createTokenHandler } from '../../lambdas/http/token-handler';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
-import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
-import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   authorizerRequest,
   basicAuthorization,
@@ -35,8 +35,8 @@ import {
   tokenRequest,
   USER_TOKEN_KEYS,
 } from '../support/api-gateway-events';
-import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const HOOK_SECRET = 'token-handler-test-hook-secret';
 const ALICE = { username: 'alice', password: 'alice-Pw-7c1e9-secret', userId: 1234 } as const;
@@ -48,9 +48,9 @@ type User = typeof ALICE | typeof BOB | typeof DAVE;
 const ALL_GRANTS = ['password', 'refresh_token', 'client_credentials'] as const;
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
 
-let dynalite: DynaliteServer;
 let dynamo: DynamoDbClients;
 let hook: AuthCheckHookServer;
+let backend: ServiceBackend;
 const tables: TableNames = { clients: 'token-test-clients', grants: 'token-test-grants' };
 
 type TokenHandler = ReturnType<typeof buildTokenLambda>;
@@ -59,31 +59,22 @@ let tokenHandler: TokenHandler;
 let authorizerHandler: AuthorizerHandler;
 let adminHandler: ReturnType<typeof buildAdminLambda>;
 
-const environment = (extra: Environment = {}): Environment => ({
-  CLIENTS_TABLE: tables.clients,
-  GRANTS_TABLE: tables.grants,
-  DYNAMODB_ENDPOINT: dynalite.endpoint,
-  AUTH_CHECK_URL: hook.url,
-  AUTH_CHECK_SECRET: hook.secret,
-  LOG_LEVEL: 'SILENT',
-  ...extra,
-});
+const environment = (extra: Environment = {}): Environment => backend.environment(extra);
 
 beforeAll(async () => {
-  [dynalite, hook] = await Promise.all([
-    startDynalite(),
-    startAuthCheckHookServer({ secret: HOOK_SECRET, users: { alice: ALICE, bob: BOB, dave: DAVE } }),
-  ]);
-  dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
-  await createTablesIfMissing(dynamo.client, tables);
+  backend = await startServiceBackend({
+    tables,
+    hookSecret: HOOK_SECRET,
+    users: { alice: ALICE, bob: BOB, dave: DAVE },
+  });
+  ({ hook, dynamo } = backend);
   tokenHandler = buildTokenLambda(environment());
   authorizerHandler = buildAuthorizerLambda(environment());
   adminHandler = buildAdminLambda(environment());
 });
 
 afterAll(async () => {
-  dynamo?.client.destroy();
-  await Promise.all([dynalite?.stop(), hook?.stop()]);
+  await backend?.stop();
 });
 
 // ---- helpers --------------------------------------------------------------------------------------

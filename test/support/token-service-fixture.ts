@@ -7,8 +7,8 @@ import { buildIntrospectionLambda } from '../../lambdas/handlers/introspection-l
 import { buildRevocationLambda } from '../../lambdas/handlers/revocation-lambda';
 import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
-import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
-import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   authorizerRequest,
   basicAuthorization,
@@ -19,9 +19,10 @@ import {
   type TokenBody,
   tokenRequest,
 } from './api-gateway-events';
-import { type AuthCheckHookServer, type HookUser, startAuthCheckHookServer } from './auth-check-hook-server';
-import { type DynaliteServer, startDynalite } from './dynalite-server';
+import type { AuthCheckHookServer, HookUser } from './auth-check-hook-server';
+import type { DynaliteServer } from './dynalite-server';
 import { type DynamoDbProxy, startDynamoDbProxy } from './dynamodb-proxy';
+import { startServiceBackend } from './service-backend';
 
 export interface Client {
   readonly client_id: string;
@@ -97,23 +98,12 @@ export async function startTokenServiceFixture(
   users: Readonly<Record<string, HookUser>>,
 ): Promise<TokenServiceFixture> {
   const tables: TableNames = { clients: `${name}-clients`, grants: `${name}-grants` };
-  const [dynalite, hook] = await Promise.all([
-    startDynalite(),
-    startAuthCheckHookServer({ secret: `${name}-hook-secret`, users }),
-  ]);
+  const backend = await startServiceBackend({ tables, hookSecret: `${name}-hook-secret`, users });
+  const { dynalite, hook, dynamo } = backend;
   const proxy = await startDynamoDbProxy(dynalite.endpoint);
-  const dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
-  await createTablesIfMissing(dynamo.client, tables);
-
-  const environment = (extra: Environment = {}): Environment => ({
-    CLIENTS_TABLE: tables.clients,
-    GRANTS_TABLE: tables.grants,
-    DYNAMODB_ENDPOINT: proxy.endpoint,
-    AUTH_CHECK_URL: hook.url,
-    AUTH_CHECK_SECRET: hook.secret,
-    LOG_LEVEL: 'SILENT',
-    ...extra,
-  });
+  // Every Lambda reaches DynamoDB through the proxy, so tests can count and fail calls.
+  const environment = (extra: Environment = {}): Environment =>
+    backend.environment({ DYNAMODB_ENDPOINT: proxy.endpoint, ...extra });
   const token = withContext(buildTokenLambda(environment()), 'token');
   const revocation = withContext(buildRevocationLambda(environment()), 'revocation');
   const introspection = withContext(buildIntrospectionLambda(environment()), 'introspection');
@@ -173,8 +163,7 @@ export async function startTokenServiceFixture(
         formPost('/oauth2/token', client, { grant_type: 'refresh_token', refresh_token: refreshToken }),
       ),
     async stop() {
-      dynamo.client.destroy();
-      await Promise.all([proxy.stop(), dynalite.stop(), hook.stop()]);
+      await Promise.all([proxy.stop(), backend.stop()]);
     },
   };
 }

@@ -1,0 +1,48 @@
+import type { Environment } from '../../lambdas/handlers/environment-reader';
+import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
+import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
+import { type AuthCheckHookServer, type HookUser, startAuthCheckHookServer } from './auth-check-hook-server';
+import { type DynaliteServer, startDynalite } from './dynalite-server';
+
+/** What every handler test stands on: dynalite with the tables, a signed loopback AuthCheck hook. */
+export interface ServiceBackend {
+  readonly dynalite: DynaliteServer;
+  readonly hook: AuthCheckHookServer;
+  /** Direct to dynalite, for the tests' own reads. */
+  readonly dynamo: DynamoDbClients;
+  /** The Lambdas' environment for this backend, with `extra` on top. */
+  environment(extra?: Environment): Environment;
+  stop(): Promise<void>;
+}
+
+export async function startServiceBackend(options: {
+  readonly tables: TableNames;
+  readonly hookSecret: string;
+  readonly users: Readonly<Record<string, HookUser>>;
+}): Promise<ServiceBackend> {
+  const { tables } = options;
+  const [dynalite, hook] = await Promise.all([
+    startDynalite(),
+    startAuthCheckHookServer({ secret: options.hookSecret, users: options.users }),
+  ]);
+  const dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
+  await createTablesIfMissing(dynamo.client, tables);
+  return {
+    dynalite,
+    hook,
+    dynamo,
+    environment: (extra = {}) => ({
+      CLIENTS_TABLE: tables.clients,
+      GRANTS_TABLE: tables.grants,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      AUTH_CHECK_URL: hook.url,
+      AUTH_CHECK_SECRET: hook.secret,
+      LOG_LEVEL: 'SILENT',
+      ...extra,
+    }),
+    async stop() {
+      dynamo.client.destroy();
+      await Promise.all([dynalite.stop(), hook.stop()]);
+    },
+  };
+}
