@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -34,6 +28,7 @@ import {
   startAuthCheckHookServer,
 } from '../support/auth-check-hook-server';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { type DynamoDbProxy, startDynamoDbProxy } from '../support/dynamodb-proxy';
 
 /** Changes per test so a leak cannot hide behind an earlier test's output. */
 let password = '';
@@ -46,10 +41,8 @@ const tables: TableNames = { clients: 'failure-clients', grants: 'failure-grants
 const servers: Server[] = [];
 let client: { client_id: string; client_secret: string };
 
-/** Operations the proxy in front of dynalite fails, as `<Operation> <TableName>`. */
-const failing = new Set<string>();
-/** Operations the proxy forwards (so dynalite applies them) but whose answer it then loses, once each. */
-const losingAnswer = new Set<string>();
+/** In front of dynalite: fails chosen operations, or applies them and loses the answer. */
+let proxy: DynamoDbProxy;
 let proxyEndpoint: string;
 
 const environment = (extra: Environment = {}): Environment => ({
@@ -94,50 +87,6 @@ const dynamoError = (response: ServerResponse, status: number, type: string) => 
   );
 };
 
-/** A loopback proxy to the real dynalite that answers an InternalServerError for the operations in `failing`. */
-function proxyToDynalite(request: IncomingMessage, response: ServerResponse): void {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const body = Buffer.concat(chunks);
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    let table = '';
-    try {
-      table = String((JSON.parse(body.toString('utf8')) as { TableName?: unknown }).TableName ?? '');
-    } catch {
-      // Not JSON: forward it and let dynalite answer.
-    }
-    const key = `${operation} ${table}`;
-    if (failing.has(key)) {
-      dynamoError(response, 500, 'InternalServerError');
-      return;
-    }
-    const loseAnswer = losingAnswer.delete(key);
-    const target = new URL(dynalite.endpoint);
-    const forwarded = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: request.method,
-        path: request.url,
-        headers: request.headers,
-      },
-      (upstream) => {
-        if (loseAnswer) {
-          // Applied by dynalite, but the caller never hears about it (a reset connection).
-          upstream.resume();
-          upstream.on('end', () => response.socket?.destroy());
-          return;
-        }
-        response.writeHead(upstream.statusCode ?? 502, upstream.headers);
-        upstream.pipe(response);
-      },
-    );
-    forwarded.on('error', () => response.destroy());
-    forwarded.end(body);
-  });
-}
-
 beforeAll(async () => {
   [dynalite, hook] = await Promise.all([
     startDynalite(),
@@ -146,7 +95,8 @@ beforeAll(async () => {
   ]);
   dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
   await createTablesIfMissing(dynamo.client, tables);
-  proxyEndpoint = await listen(proxyToDynalite);
+  proxy = await startDynamoDbProxy(dynalite.endpoint);
+  proxyEndpoint = proxy.endpoint;
   const admin = buildAdminLambda(environment({ LOG_LEVEL: 'SILENT' }));
   client = (await admin(
     {
@@ -160,6 +110,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await proxy?.stop();
   dynamo?.client.destroy();
   await Promise.all([
     dynalite?.stop(),
@@ -176,8 +127,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   password = `pw-${randomBytes(9).toString('base64url')}-never-log`;
-  failing.clear();
-  losingAnswer.clear();
+  proxy.clear();
   hook.reset();
 });
 
@@ -281,7 +231,7 @@ describe('store failures at the token endpoint', () => {
   });
 
   it('issues nothing when writing the grant fails after the AuthCheck said yes', async () => {
-    failing.add(`PutItem ${tables.grants}`);
+    proxy.fail(`PutItem ${tables.grants}`);
     const handler = buildTokenLambda(environment(fastFailingStore(proxyEndpoint)));
     hook.answerWith(ivyAnswer);
     const before = await grantsOfClient();
@@ -294,7 +244,7 @@ describe('store failures at the token endpoint', () => {
   });
 
   it('issues nothing for client_credentials when writing the grant fails', async () => {
-    failing.add(`PutItem ${tables.grants}`);
+    proxy.fail(`PutItem ${tables.grants}`);
     const handler = buildTokenLambda(environment(fastFailingStore(proxyEndpoint)));
     const before = await grantsOfClient();
     const event = tokenRequest({
@@ -310,7 +260,7 @@ describe('store failures at the token endpoint', () => {
   it('consumes nothing when the rotation write fails: the refresh token and access token still work', async () => {
     const issued = await issueWithHealthyStack();
     const grantsBefore = await grantsOfClient();
-    failing.add(`UpdateItem ${tables.grants}`);
+    proxy.fail(`UpdateItem ${tables.grants}`);
     const handler = buildTokenLambda(environment(fastFailingStore(proxyEndpoint)));
     const { result, output } = await capturingOutput(() =>
       handler(refreshRequest(issued.refresh_token as string), localLambdaContext('token')),
@@ -318,7 +268,7 @@ describe('store failures at the token endpoint', () => {
     expectUnavailable(result, output);
     expect(await grantsOfClient()).toEqual(grantsBefore);
 
-    failing.clear();
+    proxy.clear();
     const authorizer = buildAuthorizerLambda(environment({ LOG_LEVEL: 'SILENT' }));
     const decision = await authorizer(
       authorizerRequest({ authorization: bearerAuthorization(issued.access_token) }),
@@ -334,7 +284,7 @@ describe('store failures at the token endpoint', () => {
 
   it('never turns a rotation whose answer was lost (and retried by the SDK) into invalid_grant and a revocation', async () => {
     const issued = await issueWithHealthyStack();
-    losingAnswer.add(`UpdateItem ${tables.grants}`);
+    proxy.loseNextAnswer(`UpdateItem ${tables.grants}`);
     // Default DYNAMODB_MAX_ATTEMPTS (3): the SDK retries the conditional update after the reset.
     const handler = buildTokenLambda(
       environment({ DYNAMODB_ENDPOINT: proxyEndpoint, DYNAMODB_TIMEOUT_MS: '500' }),
@@ -342,7 +292,7 @@ describe('store failures at the token endpoint', () => {
     const { result } = await capturingOutput(() =>
       handler(refreshRequest(issued.refresh_token as string), localLambdaContext('token')),
     );
-    expect(losingAnswer.size).toBe(0);
+    expect(proxy.pendingLostAnswers).toBe(0);
     // Either our own write is recognised (200 with the new tokens) or the store is reported unavailable (503);
     // a transport hiccup is not a replay, so the grant must not be revoked.
     const grantId = issued.access_token.split('.')[0];
@@ -361,20 +311,20 @@ describe('store failures at the token endpoint', () => {
 
   it('answers a password grant whose grant write lost its answer with 503 (or the tokens), never anything else', async () => {
     hook.answerWith(ivyAnswer);
-    losingAnswer.add(`PutItem ${tables.grants}`);
+    proxy.loseNextAnswer(`PutItem ${tables.grants}`);
     const handler = buildTokenLambda(
       environment({ DYNAMODB_ENDPOINT: proxyEndpoint, DYNAMODB_TIMEOUT_MS: '500' }),
     );
     const { result, output } = await capturingOutput(() =>
       handler(passwordRequest(), localLambdaContext('token')),
     );
-    expect(losingAnswer.size).toBe(0);
+    expect(proxy.pendingLostAnswers).toBe(0);
     if (result.statusCode === 200) expectTokenResponse(result, USER_TOKEN_KEYS);
     else expectUnavailable(result, output);
   });
 
   it('answers an admin create-client whose write lost its answer with the client or temporarily_unavailable', async () => {
-    losingAnswer.add(`PutItem ${tables.clients}`);
+    proxy.loseNextAnswer(`PutItem ${tables.clients}`);
     const admin = buildAdminLambda(
       environment({ DYNAMODB_ENDPOINT: proxyEndpoint, DYNAMODB_TIMEOUT_MS: '500', LOG_LEVEL: 'SILENT' }),
     );
@@ -382,14 +332,14 @@ describe('store failures at the token endpoint', () => {
       { action: 'create-client', name: 'lost-answer', grant_types: ['client_credentials'] },
       localLambdaContext('admin'),
     )) as Record<string, unknown>;
-    expect(losingAnswer.size).toBe(0);
+    expect(proxy.pendingLostAnswers).toBe(0);
     if ('error' in result) expect(result).toMatchObject({ error: 'temporarily_unavailable' });
     else expect(result).toMatchObject({ name: 'lost-answer', client_secret: expect.any(String) });
   });
 
   it('answers 503 when reading the grant for a refresh fails', async () => {
     const issued = await issueWithHealthyStack();
-    failing.add(`GetItem ${tables.grants}`);
+    proxy.fail(`GetItem ${tables.grants}`);
     const handler = buildTokenLambda(environment(fastFailingStore(proxyEndpoint)));
     const { result, output } = await capturingOutput(() =>
       handler(refreshRequest(issued.refresh_token as string), localLambdaContext('token')),

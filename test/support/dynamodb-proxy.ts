@@ -11,6 +11,13 @@ export interface DynamoDbProxy {
    * instead of forwarding it, after letting the first `after` of them (counted from now) through.
    */
   fail(operation: string, options?: { after?: number }): void;
+  /**
+   * Forwards the next `<Operation> <TableName>` and lets the server apply it, but resets the
+   * connection instead of answering (a lost answer: the SDK retries a write that already happened).
+   */
+  loseNextAnswer(operation: string): void;
+  /** Lost answers armed with `loseNextAnswer` that no request has used yet. */
+  readonly pendingLostAnswers: number;
   /** Forgets the recorded operations and stops failing anything. */
   clear(): void;
   stop(): Promise<void>;
@@ -21,6 +28,7 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
   const operations: string[] = [];
   /** Operation → how many more of it to let through before failing. */
   const failing = new Map<string, number>();
+  const losing = new Set<string>();
   const upstream = new URL(target);
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -50,6 +58,7 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
         );
         return;
       }
+      const loseAnswer = losing.delete(key);
       const forwarded = httpRequest(
         {
           host: upstream.hostname,
@@ -59,6 +68,11 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
           headers: request.headers,
         },
         (answer) => {
+          if (loseAnswer) {
+            answer.resume();
+            answer.on('end', () => response.socket?.destroy());
+            return;
+          }
           response.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(response);
         },
@@ -77,9 +91,16 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
     fail(operation, options = {}) {
       failing.set(operation, options.after ?? 0);
     },
+    loseNextAnswer(operation) {
+      losing.add(operation);
+    },
+    get pendingLostAnswers() {
+      return losing.size;
+    },
     clear() {
       operations.length = 0;
       failing.clear();
+      losing.clear();
     },
     stop: () =>
       new Promise<void>((resolve) => {
