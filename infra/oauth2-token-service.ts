@@ -101,14 +101,19 @@ export class OAuth2TokenService extends Construct {
         ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
         REFRESH_TOKEN_TTL_SECONDS: String(props.refreshTokenTtlSeconds),
         REFRESH_REUSE_GRACE_SECONDS: String(props.refreshReuseGraceSeconds),
+        LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
+        LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
+        LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
         ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
       },
     });
     this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
+    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
     this.allow(this.tokenFunction, this.grantsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
     ]);
     this.wireHook(this.tokenFunction, props.authCheck);
 

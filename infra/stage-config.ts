@@ -18,6 +18,13 @@ export interface StageConfig {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly refreshReuseGraceSeconds: number;
+  /**
+   * Security-relevant: per-username lockout of the password grant after `lockoutThreshold`
+   * consecutive failures (0 = off), for `lockoutBaseSeconds` doubling per failure up to `lockoutMaxSeconds`.
+   */
+  readonly lockoutThreshold: number;
+  readonly lockoutBaseSeconds: number;
+  readonly lockoutMaxSeconds: number;
   /** Security-relevant: only an explicit `false` disables the handlers' TLS check. */
   readonly requireSsl: boolean;
   /** API Gateway's authorizer result cache, 0–3600 s (0 = every request is checked). */
@@ -45,6 +52,9 @@ const DEFAULTS = {
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
   refreshReuseGraceSeconds: 0,
+  lockoutThreshold: 5,
+  lockoutBaseSeconds: 60,
+  lockoutMaxSeconds: 900,
   requireSsl: true,
   authorizerCacheTtlSeconds: 300,
   demoRoute: true,
@@ -117,6 +127,9 @@ export function parseStageConfig(raw: unknown): StageConfig {
     accessTokenTtlSeconds: integer('accessTokenTtlSeconds', 60, 24 * 3600),
     refreshTokenTtlSeconds: integer('refreshTokenTtlSeconds', 60, 365 * 24 * 3600),
     refreshReuseGraceSeconds: integer('refreshReuseGraceSeconds', 0, 300),
+    lockoutThreshold: integer('lockoutThreshold', 0, 100),
+    lockoutBaseSeconds: integer('lockoutBaseSeconds', 1, 3600),
+    lockoutMaxSeconds: integer('lockoutMaxSeconds', 1, 24 * 3600),
     requireSsl: boolean('requireSsl'),
     authorizerCacheTtlSeconds: integer('authorizerCacheTtlSeconds', 0, 3600),
     ...(customDomain === undefined ? {} : { customDomain }),
@@ -126,6 +139,10 @@ export function parseStageConfig(raw: unknown): StageConfig {
     throttle,
     logLevel: logLevel as StageConfig['logLevel'],
   };
+  // Only between two valid values: an out-of-range one is already reported.
+  if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
+    problems.push('lockoutMaxSeconds must be at least lockoutBaseSeconds');
+  }
   if (problems.length > 0) throw new StageConfigError(problems);
   return Object.freeze(config);
 }

@@ -18,8 +18,12 @@ Administers the OAuth 2.0 token service by invoking its admin Lambda function
 
 Commands:
   create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
-                [--resource-server]
+                [--default-scope "SCOPE ..."] [--access-token-ttl-seconds N]
+                [--refresh-token-ttl-seconds N] [--resource-server]
                       TYPE: ${GRANT_TYPES.join(', ')}
+                      --default-scope is issued when a request names no scope
+                      (a subset of --scope; default: all of --scope).
+                      The TTLs override the service's token lifetimes for this client.
                       --resource-server (no value) lets the client introspect
                       other clients' tokens at /oauth2/introspect.
   list-clients
@@ -76,7 +80,15 @@ type OptionName =
 const GLOBAL_OPTIONS = ['function-name', 'stack', 'region', 'profile', 'endpoint-url'] as const;
 
 const COMMAND_OPTIONS = {
-  'create-client': ['name', 'grant-types', 'scope', 'resource-server'],
+  'create-client': [
+    'name',
+    'grant-types',
+    'scope',
+    'default-scope',
+    'access-token-ttl-seconds',
+    'refresh-token-ttl-seconds',
+    'resource-server',
+  ],
   'list-clients': [],
   'rotate-secret': ['client-id'],
   'disable-client': ['client-id'],
@@ -169,6 +181,12 @@ export function parseAdminCliArgs(argv: readonly string[]): AdminCliArgs {
   return { kind: 'invoke', payload, target };
 }
 
+/** Digits only, sent as a JSON number: the admin function would refuse the string "3600". */
+function seconds(name: string, value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new AdminCliUsageError(`--${name} takes a whole number of seconds`);
+  return Number(value);
+}
+
 function buildPayload(
   command: CommandName,
   option: (name: OptionName) => string | undefined,
@@ -186,11 +204,22 @@ function buildPayload(
         );
       }
       const scope = option('scope');
+      const defaultScope = option('default-scope');
+      const accessTtl = option('access-token-ttl-seconds');
+      const refreshTtl = option('refresh-token-ttl-seconds');
       return {
         action: command,
         name: required('name'),
         grant_types: grantTypes,
         ...(scope === undefined ? {} : { scope }),
+        ...(defaultScope === undefined ? {} : { default_scope: defaultScope }),
+        // Sent as JSON numbers; the admin function checks the bounds.
+        ...(accessTtl === undefined
+          ? {}
+          : { access_token_ttl_seconds: seconds('access-token-ttl-seconds', accessTtl) }),
+        ...(refreshTtl === undefined
+          ? {}
+          : { refresh_token_ttl_seconds: seconds('refresh-token-ttl-seconds', refreshTtl) }),
         ...(option('resource-server') === FLAG_SET ? { resource_server: true } : {}),
       };
     }

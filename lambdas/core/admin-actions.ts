@@ -23,6 +23,9 @@ export interface ClientView {
   readonly name: string;
   readonly grantTypes: readonly GrantType[];
   readonly scope: readonly string[];
+  readonly defaultScope?: readonly string[];
+  readonly accessTokenTtlSeconds?: number;
+  readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
   readonly resourceServer: boolean;
   readonly createdAt: number;
@@ -43,6 +46,11 @@ export const toClientView = (client: ClientRecord): ClientView => ({
   name: client.name,
   grantTypes: client.grantTypes,
   scope: client.scope,
+  ...(client.defaultScope !== undefined && { defaultScope: client.defaultScope }),
+  ...(client.accessTokenTtlSeconds !== undefined && { accessTokenTtlSeconds: client.accessTokenTtlSeconds }),
+  ...(client.refreshTokenTtlSeconds !== undefined && {
+    refreshTokenTtlSeconds: client.refreshTokenTtlSeconds,
+  }),
   disabled: client.disabled,
   resourceServer: client.resourceServer,
   createdAt: client.createdAt,
@@ -60,6 +68,13 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         secretHash: hashSecret(clientSecret),
         grantTypes: command.grantTypes,
         scope: command.scope,
+        ...(command.defaultScope !== undefined && { defaultScope: command.defaultScope }),
+        ...(command.accessTokenTtlSeconds !== undefined && {
+          accessTokenTtlSeconds: command.accessTokenTtlSeconds,
+        }),
+        ...(command.refreshTokenTtlSeconds !== undefined && {
+          refreshTokenTtlSeconds: command.refreshTokenTtlSeconds,
+        }),
         disabled: false,
         resourceServer: command.resourceServer,
         createdAt: now,

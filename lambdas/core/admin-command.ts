@@ -10,6 +10,10 @@ export type AdminCommand =
       name: string;
       grantTypes: GrantType[];
       scope: string[];
+      /** Issued when a token request names no scope; absent: all of `scope`. */
+      defaultScope?: string[];
+      accessTokenTtlSeconds?: number;
+      refreshTokenTtlSeconds?: number;
       /** May introspect other clients' tokens (RFC 7662); false when the payload leaves it out. */
       resourceServer: boolean;
     }
@@ -19,7 +23,15 @@ export type AdminCommand =
   | { action: 'revoke-user-tokens'; userId: UserId };
 
 const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
-  'create-client': ['name', 'grant_types', 'scope', 'resource_server'],
+  'create-client': [
+    'name',
+    'grant_types',
+    'scope',
+    'default_scope',
+    'access_token_ttl_seconds',
+    'refresh_token_ttl_seconds',
+    'resource_server',
+  ],
   'list-clients': [],
   'rotate-secret': ['client_id'],
   'disable-client': ['client_id'],
@@ -47,18 +59,39 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
     throw new InvalidRequest(`Unknown field for ${action}: ${unknown.map(sanitize).join(', ')}`);
   }
   switch (action) {
-    case 'create-client':
+    case 'create-client': {
+      const scope =
+        fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true));
       return {
         action,
         name: requireString(fields.name, 'name', 200),
         grantTypes: parseGrantTypes(fields.grant_types),
-        scope:
-          fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true)),
+        scope,
+        ...(fields.default_scope !== undefined && {
+          defaultScope: parseDefaultScope(fields.default_scope, scope),
+        }),
+        ...(fields.access_token_ttl_seconds !== undefined && {
+          accessTokenTtlSeconds: requireInteger(fields.access_token_ttl_seconds, 'access_token_ttl_seconds', {
+            min: 60,
+            max: DAY,
+          }),
+        }),
+        ...(fields.refresh_token_ttl_seconds !== undefined && {
+          refreshTokenTtlSeconds: requireInteger(
+            fields.refresh_token_ttl_seconds,
+            'refresh_token_ttl_seconds',
+            {
+              min: 60,
+              max: 365 * DAY,
+            },
+          ),
+        }),
         resourceServer:
           fields.resource_server === undefined
             ? false
             : requireBoolean(fields.resource_server, 'resource_server'),
       };
+    }
     case 'list-clients':
       return { action };
     case 'rotate-secret':
@@ -77,6 +110,25 @@ function requireString(value: unknown, name: string, maxLength: number, allowEmp
     throw new InvalidRequest(`${name} must be a non-empty string of at most ${maxLength} characters`);
   }
   return value;
+}
+
+const DAY = 24 * 3600;
+
+/** Same bounds as the service-wide `ACCESS_TOKEN_TTL_SECONDS` / `REFRESH_TOKEN_TTL_SECONDS`. */
+function requireInteger(value: unknown, name: string, bounds: { min: number; max: number }): number {
+  if (!Number.isSafeInteger(value) || (value as number) < bounds.min || (value as number) > bounds.max) {
+    throw new InvalidRequest(`${name} must be an integer from ${bounds.min} to ${bounds.max}`);
+  }
+  return value as number;
+}
+
+/** The default must be grantable: a default outside `scope` would make every scope-less request fail. */
+function parseDefaultScope(value: unknown, scope: readonly string[]): string[] {
+  const defaultScope = parseScopeList(requireString(value, 'default_scope', 4096, true));
+  if (defaultScope.some((token) => !scope.includes(token))) {
+    throw new InvalidRequest('default_scope must be a subset of scope');
+  }
+  return defaultScope;
 }
 
 /** A JSON boolean only: `"false"` or `0` must not quietly turn a security flag on or off. */

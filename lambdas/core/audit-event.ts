@@ -9,6 +9,14 @@ export type AuditEvent =
   | { type: 'token_issued'; grantType: GrantType; clientId: string; grantId: string; userId?: UserId }
   | { type: 'token_refused'; grantType?: string; clientId?: string; error: string; reason: string }
   | { type: 'refresh_token_reused'; clientId: string; grantId: string; userId?: UserId; revoked: boolean }
+  | {
+      /** A username reached the lockout threshold; `lockoutKey` is its hash (`lockoutKeyOf`), not the name. */
+      type: 'username_locked';
+      clientId: string;
+      lockoutKey: string;
+      failures: number;
+      lockedSeconds: number;
+    }
   | { type: 'grant_revoked'; grantId: string; clientId?: string; reason: string }
   | { type: 'admin_action'; action: string; clientId?: string; userId?: UserId; count?: number };
 

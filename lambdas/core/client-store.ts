@@ -8,6 +8,11 @@ export interface ClientRecord {
   readonly grantTypes: readonly GrantType[];
   /** Scopes the client may request; empty means the client is unscoped. */
   readonly scope: readonly string[];
+  /** Issued when a request names no scope (RFC 6749 §3.3); a subset of `scope`. Absent: all of `scope`. */
+  readonly defaultScope?: readonly string[];
+  /** Lifetimes overriding the service's defaults for this client's tokens; absent: the defaults. */
+  readonly accessTokenTtlSeconds?: number;
+  readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
   /**
    * Security-relevant: a resource server may introspect tokens issued to *other* clients (RFC 7662

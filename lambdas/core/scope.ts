@@ -28,11 +28,16 @@ export function parseScopeList(raw: string): string[] {
 export const formatScope = (scope: readonly string[]): string => scope.join(' ');
 
 /**
- * The scope to issue: the request narrowed within `allowed`; no request means all of `allowed`.
+ * The scope to issue: the request narrowed within `allowed`; no request means `defaultScope`
+ * (RFC 6749 §3.3: the server's pre-defined default), which is all of `allowed` unless configured.
  * Throws `InvalidScope` when the request asks for anything outside `allowed`.
  */
-export function resolveScope(requested: readonly string[] | undefined, allowed: readonly string[]): string[] {
-  if (requested === undefined) return [...allowed];
+export function resolveScope(
+  requested: readonly string[] | undefined,
+  allowed: readonly string[],
+  defaultScope: readonly string[] = allowed,
+): string[] {
+  if (requested === undefined) return [...defaultScope];
   const permitted = new Set(allowed);
   const outside = requested.filter((token) => !permitted.has(token));
   if (outside.length > 0) {

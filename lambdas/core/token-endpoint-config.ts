@@ -4,6 +4,7 @@ import type { FormEndpointConfig } from './authenticated-form-request';
 import type { ClientStore } from './client-store';
 import type { Clock } from './clock';
 import type { GrantStore } from './grant-store';
+import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LockoutStore } from './password-lockout';
 import type { RandomSource } from './random-source';
 
 /** `requireSsl` and `realm` (see `FormEndpointConfig`) plus the token lifetimes. */
@@ -17,12 +18,15 @@ export interface TokenEndpointConfig extends FormEndpointConfig {
    * and revokes the grant (RFC 9700 §4.14.2).
    */
   readonly refreshReuseGraceSeconds: number;
+  /** Per-username lockout of the password grant. */
+  readonly lockout: LockoutPolicy;
 }
 
 export interface TokenEndpointDeps {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly authCheck: AuthCheck;
+  readonly lockouts: LockoutStore;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
@@ -33,5 +37,6 @@ export const DEFAULT_TOKEN_ENDPOINT_CONFIG: TokenEndpointConfig = Object.freeze(
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
   refreshReuseGraceSeconds: 0,
+  lockout: DEFAULT_LOCKOUT_POLICY,
   realm: 'oauth2',
 });

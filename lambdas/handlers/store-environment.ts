@@ -1,6 +1,7 @@
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../store/dynamodb-grant-store';
+import { DynamoDbLockoutStore } from '../store/dynamodb-lockout-store';
 import type { EnvironmentReader } from './environment-reader';
 
 /**
@@ -21,5 +22,6 @@ export function buildStores(reader: EnvironmentReader) {
     tables,
     clients: new DynamoDbClientStore(doc, tables.clients),
     grants: new DynamoDbGrantStore(doc, tables.grants),
+    lockouts: new DynamoDbLockoutStore(doc, tables.grants),
   };
 }

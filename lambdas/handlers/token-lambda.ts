@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/password-lockout';
 import { DEFAULT_TOKEN_ENDPOINT_CONFIG, type TokenEndpointConfig } from '../core/token-endpoint-config';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { createTokenHandler } from '../http/token-handler';
@@ -10,7 +11,11 @@ import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
 
-/** Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`, `REFRESH_REUSE_GRACE_SECONDS`. */
+/**
+ * Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`,
+ * `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
+ * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`.
+ */
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
   const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
   return Object.freeze({
@@ -31,6 +36,21 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
         max: 300,
       },
     ),
+    lockout: readLockoutPolicy(reader),
+  });
+}
+
+function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
+  const defaults = DEFAULT_LOCKOUT_POLICY;
+  const baseSeconds = reader.integer('LOCKOUT_BASE_SECONDS', defaults.baseSeconds, { min: 1, max: 3600 });
+  return Object.freeze({
+    threshold: reader.integer('LOCKOUT_THRESHOLD', defaults.threshold, { min: 0, max: 100 }),
+    baseSeconds,
+    // A cap below the first window would make the doubling meaningless: refuse it when built.
+    maxSeconds: reader.integer('LOCKOUT_MAX_SECONDS', Math.max(defaults.maxSeconds, baseSeconds), {
+      min: baseSeconds,
+      max: DAY,
+    }),
   });
 }
 
@@ -43,13 +63,13 @@ export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
-  const { clients, grants } = buildStores(reader);
+  const { clients, grants, lockouts } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
   const handler = createTokenHandler(
     config,
-    { clients, grants, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
     logger,
   );
   for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);

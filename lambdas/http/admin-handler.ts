@@ -13,6 +13,14 @@ const clientJson = (client: ClientView): Json => ({
   name: client.name,
   grant_types: client.grantTypes,
   scope: client.scope.join(' '),
+  // Per-client settings appear only when set; absent means the service-wide defaults apply.
+  ...(client.defaultScope !== undefined && { default_scope: client.defaultScope.join(' ') }),
+  ...(client.accessTokenTtlSeconds !== undefined && {
+    access_token_ttl_seconds: client.accessTokenTtlSeconds,
+  }),
+  ...(client.refreshTokenTtlSeconds !== undefined && {
+    refresh_token_ttl_seconds: client.refreshTokenTtlSeconds,
+  }),
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
   resource_server: client.resourceServer,

@@ -20,6 +20,11 @@ const toItem = (client: NewClientRecord): Item => ({
   secretHash: client.secretHash,
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
+  ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
+  ...(client.accessTokenTtlSeconds !== undefined && { accessTokenTtlSeconds: client.accessTokenTtlSeconds }),
+  ...(client.refreshTokenTtlSeconds !== undefined && {
+    refreshTokenTtlSeconds: client.refreshTokenTtlSeconds,
+  }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
   createdAt: client.createdAt,
@@ -30,12 +35,18 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
   const read = new ItemReader(item, operation);
   const grantTypes = read.stringList('grantTypes');
   if (!grantTypes.every(isGrantType)) throw read.malformed('grantTypes');
+  const defaultScope = read.optionalStringList('defaultScope');
+  const accessTokenTtlSeconds = read.optionalNumber('accessTokenTtlSeconds');
+  const refreshTokenTtlSeconds = read.optionalNumber('refreshTokenTtlSeconds');
   return {
     clientId: read.string('clientId'),
     name: read.string('name'),
     secretHash: read.string('secretHash'),
     grantTypes,
     scope: read.stringList('scope'),
+    ...(defaultScope !== undefined && { defaultScope }),
+    ...(accessTokenTtlSeconds !== undefined && { accessTokenTtlSeconds }),
+    ...(refreshTokenTtlSeconds !== undefined && { refreshTokenTtlSeconds }),
     disabled: read.boolean('disabled'),
     // Items written before the flag existed have no attribute: they are ordinary clients.
     resourceServer: read.optionalBoolean('resourceServer') ?? false,

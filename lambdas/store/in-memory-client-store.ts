@@ -12,6 +12,11 @@ const copyClient = (client: NewClientRecord): ClientRecord => ({
   secretHash: client.secretHash,
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
+  ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
+  ...(client.accessTokenTtlSeconds !== undefined && { accessTokenTtlSeconds: client.accessTokenTtlSeconds }),
+  ...(client.refreshTokenTtlSeconds !== undefined && {
+    refreshTokenTtlSeconds: client.refreshTokenTtlSeconds,
+  }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
   createdAt: client.createdAt,

@@ -62,6 +62,10 @@ export class ItemReader {
     return this.item[name] === undefined ? undefined : this.number(name);
   }
 
+  optionalStringList(name: string): string[] | undefined {
+    return this.item[name] === undefined ? undefined : this.stringList(name);
+  }
+
   optionalBoolean(name: string): boolean | undefined {
     return this.item[name] === undefined ? undefined : this.boolean(name);
   }

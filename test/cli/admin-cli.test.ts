@@ -364,6 +364,16 @@ describe('oauth2-admin usage', () => {
     {
       argv: [
         'create-client',
+        '--name=x',
+        '--grant-types=password',
+        '--access-token-ttl-seconds=1h',
+        '--function-name=admin',
+      ],
+      message: '--access-token-ttl-seconds takes a whole number of seconds',
+    },
+    {
+      argv: [
+        'create-client',
         '--name',
         'x',
         '--grant-types',
@@ -415,6 +425,26 @@ describe('oauth2-admin usage', () => {
         resource_server: true,
       },
       target: { functionName: 'f' },
+    });
+    expect(
+      parse(
+        'create-client',
+        '--name=short',
+        '--grant-types=password,refresh_token',
+        '--scope=a b',
+        '--default-scope=a',
+        '--access-token-ttl-seconds',
+        '300',
+        '--refresh-token-ttl-seconds=7200',
+      ),
+    ).toMatchObject({
+      payload: {
+        action: 'create-client',
+        scope: 'a b',
+        default_scope: 'a',
+        access_token_ttl_seconds: 300,
+        refresh_token_ttl_seconds: 7200,
+      },
     });
     expect(parse('revoke-user-tokens', '--user-id', '1234')).toMatchObject({
       payload: { action: 'revoke-user-tokens', user_id: '1234' },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/core/audit-event';
 import type { AuthCheck } from '../../lambdas/core/auth-check';
+import type { ClientRecord } from '../../lambdas/core/client-store';
 import type { GrantType } from '../../lambdas/core/grant-type';
 import { OAuthError } from '../../lambdas/core/oauth-errors';
 import { issueToken, type TokenHttpRequest } from '../../lambdas/core/token-endpoint';
@@ -13,6 +14,7 @@ import { hashSecret } from '../../lambdas/core/token-secrets';
 import { verifyAccessToken } from '../../lambdas/core/verify-access-token';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
+import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';
@@ -30,6 +32,13 @@ const users: AuthCheck = {
 };
 
 function setup(overrides: Partial<TokenEndpointConfig> = {}) {
+  const checked: string[] = [];
+  const authCheck: AuthCheck = {
+    checkCredentials: (request) => {
+      checked.push(request.username);
+      return users.checkCredentials(request);
+    },
+  };
   const clients = new InMemoryClientStore();
   const grants = new InMemoryGrantStore();
   const clock = frozenClock();
@@ -38,7 +47,8 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
   const deps = {
     clients,
     grants,
-    authCheck: users,
+    lockouts: new InMemoryLockoutStore(),
+    authCheck,
     clock,
     random: randomBytes,
     audit: (e: AuditEvent) => audit.push(e),
@@ -60,10 +70,16 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
       () => true,
       () => false,
     );
-  return { clients, grants, clock, audit, token, login, refresh, isValid };
+  /** Every username the AuthCheck was asked about, in order. */
+  return { clients, grants, clock, audit, checked, token, login, refresh, isValid };
 }
 
-const registerClient = (t: ReturnType<typeof setup>, grantTypes: GrantType[], scope: string[]) =>
+const registerClient = (
+  t: ReturnType<typeof setup>,
+  grantTypes: GrantType[],
+  scope: string[],
+  extra: Partial<ClientRecord> = {},
+) =>
   t.clients.createClient({
     clientId: CLIENT_ID,
     name: 'web',
@@ -73,7 +89,18 @@ const registerClient = (t: ReturnType<typeof setup>, grantTypes: GrantType[], sc
     disabled: false,
     createdAt: 0,
     updatedAt: 0,
+    ...extra,
   });
+
+/** The OAuth error a promise rejected with (fails the test if it resolved or threw anything else). */
+const oauthErrorOf = (promise: Promise<unknown>): Promise<OAuthError> =>
+  promise.then(
+    () => expect.fail('expected an OAuth error'),
+    (error: unknown) => {
+      expect(error).toBeInstanceOf(OAuthError);
+      return error as OAuthError;
+    },
+  );
 
 const errorCode = (promise: Promise<unknown>) =>
   promise.then(
@@ -193,5 +220,177 @@ describe('token endpoint core (in-memory stores, frozen clock)', () => {
     expect(t.audit.map((e) => e.type)).toEqual(['token_issued', 'token_refused']);
     expect(JSON.stringify(t.audit)).not.toContain('wrong-pw-value');
     expect(JSON.stringify(t.audit)).not.toContain(CLIENT_SECRET);
+  });
+});
+
+describe('password grant lockout per username (Cognito-like)', () => {
+  let t: ReturnType<typeof setup>;
+  const attempt = (password: string, username = 'alice') =>
+    t.token({ grant_type: 'password', username, password });
+  const fail = (times: number, username = 'alice') =>
+    Promise.all(Array.from({ length: times }, () => errorCode(attempt('wrong', username))));
+
+  beforeEach(async () => {
+    t = setup();
+    await registerClient(t, ['password', 'refresh_token'], []);
+  });
+
+  it('after 5 consecutive failures refuses even the right password, without asking the AuthCheck', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const error = await oauthErrorOf(attempt('wrong'));
+      expect([error.code, error.description]).toEqual([
+        'invalid_grant',
+        'The username or password is incorrect',
+      ]);
+    }
+    expect(t.checked).toHaveLength(5);
+
+    const right = await oauthErrorOf(attempt('pw'));
+    const wrong = await oauthErrorOf(attempt('wrong'));
+    // The same answer either way: nothing tells a guesser that the password was right.
+    for (const error of [right, wrong]) {
+      expect(error.code).toBe('invalid_grant');
+      expect(error.status).toBe(400);
+      expect(error.description).toBe('Too many failed sign-in attempts for this username; try again later');
+      expect(error.headers).toEqual({ 'Retry-After': '60' });
+    }
+    expect(t.checked).toHaveLength(5);
+  });
+
+  it('locks for 60 s, doubling per further failure, capped at 15 minutes', async () => {
+    await fail(5);
+    const windows: string[] = [];
+    for (let round = 0; round < 7; round += 1) {
+      const refused = await oauthErrorOf(attempt('pw'));
+      const seconds = Number(refused.headers['Retry-After']);
+      windows.push(String(seconds));
+      t.clock.advance(seconds - 1);
+      expect((await oauthErrorOf(attempt('pw'))).description).toMatch(/^Too many/);
+      t.clock.advance(1);
+      await fail(1); // asked again, wrong again: one more failure
+    }
+    expect(windows).toEqual(['60', '120', '240', '480', '900', '900', '900']);
+    expect(t.checked).toHaveLength(5 + 7);
+  });
+
+  it('a success resets the count', async () => {
+    await fail(4);
+    expect((await t.login()).access_token).toBeDefined();
+    await fail(4);
+    expect((await t.login()).access_token).toBeDefined();
+
+    await fail(5);
+    t.clock.advance(60);
+    expect((await t.login()).access_token).toBeDefined();
+    await fail(4);
+    expect((await t.login()).access_token).toBeDefined();
+  });
+
+  it('forgets failures after twice the cap without one (30 minutes by default)', async () => {
+    await fail(4);
+    t.clock.advance(1800);
+    await fail(1);
+    expect((await t.login()).access_token).toBeDefined();
+  });
+
+  it('counts per username; case and Unicode variants of one name share a counter', async () => {
+    await fail(5, 'bob');
+    expect((await t.login()).access_token).toBeDefined();
+    await fail(2, 'ALICE');
+    await fail(2, 'Alice');
+    await fail(1, 'ａｌｉｃｅ'); // fullwidth: NFKC folds it to alice
+    expect((await oauthErrorOf(attempt('pw'))).description).toMatch(/^Too many/);
+  });
+
+  it('counts every one of concurrent failures', async () => {
+    await fail(8);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '480' });
+  });
+
+  it('audits the lock with the username hash, never the name or the password', async () => {
+    await fail(5);
+    const locked = t.audit.filter((event) => event.type === 'username_locked');
+    expect(locked).toEqual([
+      {
+        type: 'username_locked',
+        clientId: CLIENT_ID,
+        lockoutKey: expect.any(String),
+        failures: 5,
+        lockedSeconds: 60,
+      },
+    ]);
+    expect(JSON.stringify(t.audit)).not.toMatch(/alice|wrong/);
+  });
+
+  it('follows its configuration; threshold 0 turns it off', async () => {
+    t = setup({ lockout: { threshold: 2, baseSeconds: 5, maxSeconds: 7 } });
+    await registerClient(t, ['password'], []);
+    await fail(2);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '5' });
+    t.clock.advance(5);
+    await fail(1);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '7' });
+
+    t = setup({ lockout: { threshold: 0, baseSeconds: 60, maxSeconds: 900 } });
+    await registerClient(t, ['password'], []);
+    await fail(20);
+    expect((await t.login()).access_token).toBeDefined();
+  });
+});
+
+describe('per-client scope and lifetimes', () => {
+  let t: ReturnType<typeof setup>;
+
+  it('no scope requested: the client default scope; outside the allowed list: invalid_scope', async () => {
+    t = setup();
+    await registerClient(t, ['password', 'client_credentials'], ['profile', 'email', 'admin'], {
+      defaultScope: ['profile'],
+    });
+    expect((await t.login()).scope).toBe('profile');
+    expect((await t.token({ grant_type: 'client_credentials' })).scope).toBe('profile');
+    const wider = await t.token({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'pw',
+      scope: 'email admin',
+    });
+    expect(wider.scope).toBe('email admin');
+    expect(
+      await errorCode(
+        t.token({ grant_type: 'password', username: 'alice', password: 'pw', scope: 'profile root' }),
+      ),
+    ).toBe('invalid_scope');
+    expect(await errorCode(t.token({ grant_type: 'client_credentials', scope: 'root' }))).toBe(
+      'invalid_scope',
+    );
+  });
+
+  it('an empty default scope issues an unscoped token unless a scope is asked for', async () => {
+    t = setup();
+    await registerClient(t, ['password'], ['profile'], { defaultScope: [] });
+    expect(await t.login()).not.toHaveProperty('scope');
+    expect(
+      (await t.token({ grant_type: 'password', username: 'alice', password: 'pw', scope: 'profile' })).scope,
+    ).toBe('profile');
+  });
+
+  it('per-client lifetimes override the service defaults for every grant and every refresh', async () => {
+    t = setup();
+    await registerClient(t, ['password', 'refresh_token', 'client_credentials'], [], {
+      accessTokenTtlSeconds: 300,
+      refreshTokenTtlSeconds: 900,
+    });
+    const first = await t.login();
+    expect(first.expires_in).toBe(300);
+    expect((await t.token({ grant_type: 'client_credentials' })).expires_in).toBe(300);
+    t.clock.advance(299);
+    expect(await t.isValid(first.access_token)).toBe(true);
+    t.clock.advance(1);
+    expect(await t.isValid(first.access_token)).toBe(false);
+
+    const second = await t.refresh(first.refresh_token as string);
+    expect(second.expires_in).toBe(300);
+    t.clock.advance(900);
+    expect(await errorCode(t.refresh(second.refresh_token as string))).toBe('invalid_grant');
   });
 });

@@ -182,6 +182,39 @@ describe('create-client', () => {
     await clientCredentials(created as unknown as Client);
   });
 
+  it('keeps per-client default scope and token lifetimes, shown in create and list only when set', async () => {
+    const created = await admin({
+      action: 'create-client',
+      name: 'short-lived',
+      grant_types: ['client_credentials'],
+      scope: 'read write',
+      default_scope: 'read',
+      access_token_ttl_seconds: 60,
+      refresh_token_ttl_seconds: 31_536_000,
+    });
+    expect(created).toMatchObject({
+      scope: 'read write',
+      default_scope: 'read',
+      access_token_ttl_seconds: 60,
+      refresh_token_ttl_seconds: 31_536_000,
+    });
+    const plain = await createClient(['client_credentials'], 'read');
+    const listed = (await admin({ action: 'list-clients' })).clients as Record<string, unknown>[];
+    expect(listed.find((entry) => entry.client_id === created.client_id)).toMatchObject({
+      default_scope: 'read',
+      access_token_ttl_seconds: 60,
+    });
+    const plainListed = listed.find((entry) => entry.client_id === plain.client_id);
+    for (const key of ['default_scope', 'access_token_ttl_seconds', 'refresh_token_ttl_seconds']) {
+      expect(plainListed).not.toHaveProperty(key);
+    }
+    const body = expectTokenResponse(
+      await tokenCall(created as unknown as Client, { grant_type: 'client_credentials' }),
+      [...CLIENT_TOKEN_KEYS, 'scope'],
+    );
+    expect(body).toMatchObject({ scope: 'read', expires_in: 60 });
+  });
+
   it('stores only the hash of the secret', async () => {
     const client = await createClient();
     const { Items = [] } = await dynamo.doc.send(
@@ -200,8 +233,10 @@ describe('list-clients', () => {
     const listed = await admin({ action: 'list-clients' });
     expect(Object.keys(listed)).toEqual(['clients']);
     const clients = listed.clients as Record<string, unknown>[];
+    const optional = ['default_scope', 'access_token_ttl_seconds', 'refresh_token_ttl_seconds'];
     for (const client of clients) {
-      expect(Object.keys(client)).toEqual([
+      // Per-client settings appear only on clients that have them.
+      expect(Object.keys(client).filter((key) => !optional.includes(key))).toEqual([
         'client_id',
         'name',
         'grant_types',
@@ -368,6 +403,39 @@ describe('bad payloads', () => {
     [
       'create-client with scope as an array',
       { action: 'create-client', name: 'x', grant_types: ['password'], scope: ['a'] },
+    ],
+    [
+      'create-client with a default scope outside its scope',
+      { action: 'create-client', name: 'x', grant_types: ['password'], scope: 'a b', default_scope: 'a c' },
+    ],
+    [
+      'create-client with a malformed default scope',
+      { action: 'create-client', name: 'x', grant_types: ['password'], scope: 'a', default_scope: 'a\tb' },
+    ],
+    [
+      'create-client with an access token lifetime below 60 s',
+      { action: 'create-client', name: 'x', grant_types: ['password'], access_token_ttl_seconds: 59 },
+    ],
+    [
+      'create-client with an access token lifetime over a day',
+      { action: 'create-client', name: 'x', grant_types: ['password'], access_token_ttl_seconds: 86_401 },
+    ],
+    [
+      'create-client with a lifetime as a string',
+      { action: 'create-client', name: 'x', grant_types: ['password'], refresh_token_ttl_seconds: '3600' },
+    ],
+    [
+      'create-client with a fractional lifetime',
+      { action: 'create-client', name: 'x', grant_types: ['password'], refresh_token_ttl_seconds: 3600.5 },
+    ],
+    [
+      'create-client with a refresh token lifetime over a year',
+      {
+        action: 'create-client',
+        name: 'x',
+        grant_types: ['password'],
+        refresh_token_ttl_seconds: 31_536_001,
+      },
     ],
     [
       'create-client with resource_server as a string',

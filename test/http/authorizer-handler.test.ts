@@ -17,6 +17,7 @@ import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
 import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { DynamoDbLockoutStore } from '../../lambdas/store/dynamodb-lockout-store';
 import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   type AuthorizerRequestOptions,
@@ -359,6 +360,7 @@ describe('authorizer: refusals are Error("Unauthorized")', () => {
       {
         clients,
         grants,
+        lockouts: new DynamoDbLockoutStore(dynamo.doc, tables.grants),
         authCheck: createHttpAuthCheck({
           url: parseAuthCheckUrl(hook.url),
           clock: Date.now,

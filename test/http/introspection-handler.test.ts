@@ -12,6 +12,7 @@ import { createServiceLogger } from '../../lambdas/http/service-logger';
 import { createTokenHandler } from '../../lambdas/http/token-handler';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { DynamoDbLockoutStore } from '../../lambdas/store/dynamodb-lockout-store';
 import {
   expectNoStoreJson,
   expectOAuthError,
@@ -227,7 +228,15 @@ describe('with a controlled clock', () => {
     token = withContext(
       createTokenHandler(
         config,
-        { clients, grants, authCheck, clock, random: randomBytes, audit: noAudit },
+        {
+          clients,
+          grants,
+          lockouts: new DynamoDbLockoutStore(svc.dynamo.doc, svc.tables.grants),
+          authCheck,
+          clock,
+          random: randomBytes,
+          audit: noAudit,
+        },
         logger,
       ),
       'token',

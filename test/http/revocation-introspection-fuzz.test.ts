@@ -13,6 +13,7 @@ import { createServiceLogger } from '../../lambdas/http/service-logger';
 import { createTokenHandler } from '../../lambdas/http/token-handler';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
+import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 import {
   basicAuthorization,
   basicAuthorizationOfBytes,
@@ -113,7 +114,15 @@ async function startService(): Promise<Service> {
   const token = withContext(
     createTokenHandler(
       config,
-      { clients, grants, authCheck, clock, random: randomBytes, audit: noAudit },
+      {
+        clients,
+        grants,
+        lockouts: new InMemoryLockoutStore(),
+        authCheck,
+        clock,
+        random: randomBytes,
+        audit: noAudit,
+      },
       logger,
     ),
     'token',

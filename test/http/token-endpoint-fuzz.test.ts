@@ -15,6 +15,7 @@ import { createTokenHandler } from '../../lambdas/http/token-handler';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
+import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 import {
   authorizerRequest,
   basicAuthorization,
@@ -111,7 +112,15 @@ async function fixture(): Promise<Fixture> {
 const tokenHandlerFor = ({ clients, grants }: Fixture) =>
   createTokenHandler(
     DEFAULT_TOKEN_ENDPOINT_CONFIG,
-    { clients, grants, authCheck, clock: Date.now, random: randomBytes, audit: noAudit },
+    {
+      clients,
+      grants,
+      lockouts: new InMemoryLockoutStore(),
+      authCheck,
+      clock: Date.now,
+      random: randomBytes,
+      audit: noAudit,
+    },
     logger,
   );
 

@@ -18,6 +18,7 @@ import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
 import type { DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { DynamoDbLockoutStore } from '../../lambdas/store/dynamodb-lockout-store';
 import type { TableNames } from '../../lambdas/store/table-definitions';
 import {
   authorizerRequest,
@@ -43,7 +44,9 @@ const ALICE = { username: 'alice', password: 'alice-Pw-7c1e9-secret', userId: 12
 const BOB = { username: 'bob', password: 'bob-Pw-2b8d4-secret', userId: 'u-1' } as const;
 /** Only the revocation tests log dave in: revoking a user must not disturb the other tests. */
 const DAVE = { username: 'dave', password: 'dave-Pw-90af1-secret', userId: 4242 } as const;
-type User = typeof ALICE | typeof BOB | typeof DAVE;
+/** Only the lockout tests fail erin's password: a locked username must not disturb the other tests. */
+const ERIN = { username: 'erin', password: 'erin-Pw-31c7a-secret', userId: 'u-erin' } as const;
+type User = { readonly username: string; readonly password: string; readonly userId: string | number };
 
 const ALL_GRANTS = ['password', 'refresh_token', 'client_credentials'] as const;
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
@@ -65,7 +68,7 @@ beforeAll(async () => {
   backend = await startServiceBackend({
     tables,
     hookSecret: HOOK_SECRET,
-    users: { alice: ALICE, bob: BOB, dave: DAVE },
+    users: { alice: ALICE, bob: BOB, dave: DAVE, erin: ERIN },
   });
   ({ hook, dynamo } = backend);
   tokenHandler = buildTokenLambda(environment());
@@ -896,6 +899,7 @@ describe('token lifetimes', () => {
       const logger = createServiceLogger('token-handler-test', 'SILENT');
       const clients = new DynamoDbClientStore(dynamo.doc, tables.clients);
       const grants = new DynamoDbGrantStore(dynamo.doc, tables.grants);
+      const lockouts = new DynamoDbLockoutStore(dynamo.doc, tables.grants);
       // The hook checks its signature timestamps against real time, so the AuthCheck keeps the real clock.
       const authCheck = createHttpAuthCheck({
         url: parseAuthCheckUrl(hook.url),
@@ -904,12 +908,12 @@ describe('token lifetimes', () => {
       });
       frozenToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 600 },
-        { clients, grants, authCheck, clock, random: randomBytes, audit: noAudit },
+        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
         logger,
       ) as unknown as TokenHandler;
       graceToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, refreshReuseGraceSeconds: 10 },
-        { clients, grants, authCheck, clock, random: randomBytes, audit: noAudit },
+        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
         logger,
       ) as unknown as TokenHandler;
       frozenAuthorizer = createAuthorizerHandler(
@@ -1054,5 +1058,101 @@ describe('tokens', () => {
     ].map(secretOf);
     for (const secret of [...stored, rotated.client_secret])
       expect(dump.includes(hashSecret(secret))).toBe(true);
+  });
+});
+
+// ---- password lockout -------------------------------------------------------------------------------
+
+describe('password lockout across Lambda instances (state in DynamoDB)', () => {
+  it('refuses a locked username on another instance, without calling the AuthCheck, whatever the password', async () => {
+    const client = await registerClient(['password']);
+    const other = buildTokenLambda(environment());
+    const wrong = passwordRequest(client, { ...ERIN, password: 'not-erins-password' });
+    hook.reset();
+    for (let i = 0; i < 5; i += 1) {
+      const result = await callToken(wrong, i % 2 === 0 ? tokenHandler : other);
+      expect(expectOAuthError(result, 400, 'invalid_grant').error_description).toBe(
+        'The username or password is incorrect',
+      );
+    }
+    expect(hook.requests.filter((request) => request.username === 'erin')).toHaveLength(5);
+
+    for (const event of [passwordRequest(client, ERIN), wrong]) {
+      for (const handler of [tokenHandler, other]) {
+        const refused = await callToken(event, handler);
+        const body = expectOAuthError(refused, 400, 'invalid_grant');
+        expect(body.error_description).toBe(
+          'Too many failed sign-in attempts for this username; try again later',
+        );
+        expect(Number(refused.headers?.['Retry-After'])).toBeGreaterThan(0);
+        expect(Number(refused.headers?.['Retry-After'])).toBeLessThanOrEqual(60);
+      }
+    }
+    expect(hook.requests.filter((request) => request.username === 'erin')).toHaveLength(5);
+    expect(await countGrants(client.client_id)).toBe(0);
+  });
+
+  it('reads its thresholds from LOCKOUT_THRESHOLD / LOCKOUT_BASE_SECONDS / LOCKOUT_MAX_SECONDS', async () => {
+    const client = await registerClient(['password']);
+    const strict = buildTokenLambda(
+      environment({ LOCKOUT_THRESHOLD: '2', LOCKOUT_BASE_SECONDS: '7', LOCKOUT_MAX_SECONDS: '9' }),
+    );
+    const user = { ...BOB, username: 'strict-user', password: 'wrong' };
+    await callToken(passwordRequest(client, user), strict);
+    await callToken(passwordRequest(client, user), strict);
+    const refused = await callToken(passwordRequest(client, user), strict);
+    expect(refused.headers?.['Retry-After']).toBe('7');
+
+    const off = buildTokenLambda(environment({ LOCKOUT_THRESHOLD: '0' }));
+    const free = { ...BOB, username: 'never-locked', password: 'wrong' };
+    for (let i = 0; i < 8; i += 1) {
+      expect(
+        expectOAuthError(await callToken(passwordRequest(client, free), off), 400, 'invalid_grant')
+          .error_description,
+      ).toBe('The username or password is incorrect');
+    }
+    expect(() =>
+      buildTokenLambda(environment({ LOCKOUT_BASE_SECONDS: '120', LOCKOUT_MAX_SECONDS: '60' })),
+    ).toThrow(ConfigurationError);
+  });
+});
+
+// ---- per-client scope and lifetimes -----------------------------------------------------------------
+
+describe('per-client default scope and lifetimes (admin create-client options)', () => {
+  it('issues the default scope when none is asked for and the client lifetime in expires_in', async () => {
+    const created = await runAdmin({
+      action: 'create-client',
+      name: 'per-client-settings',
+      grant_types: ['password', 'refresh_token', 'client_credentials'],
+      scope: 'read write admin',
+      default_scope: 'read',
+      access_token_ttl_seconds: 600,
+      refresh_token_ttl_seconds: 7200,
+    });
+    expect(created).toMatchObject({
+      scope: 'read write admin',
+      default_scope: 'read',
+      access_token_ttl_seconds: 600,
+      refresh_token_ttl_seconds: 7200,
+    });
+    const client = created as unknown as Client;
+    const first = expectTokenResponse(await callToken(passwordRequest(client, BOB)), SCOPED_USER_TOKEN_KEYS);
+    expect([first.scope, first.expires_in]).toEqual(['read', 600]);
+    const refreshed = expectTokenResponse(
+      await callToken(refreshRequest(client, refreshTokenOf(first))),
+      SCOPED_USER_TOKEN_KEYS,
+    );
+    expect([refreshed.scope, refreshed.expires_in]).toEqual(['read', 600]);
+    const machine = await callToken(clientCredentialsRequest(client, { scope: 'write admin' }));
+    expect(expectTokenResponse(machine, [...CLIENT_TOKEN_KEYS, 'scope'])).toMatchObject({
+      scope: 'write admin',
+      expires_in: 600,
+    });
+    expectOAuthError(
+      await callToken(clientCredentialsRequest(client, { scope: 'read root' })),
+      400,
+      'invalid_scope',
+    );
   });
 });

@@ -30,6 +30,9 @@ describe('parseStageConfig', () => {
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: 2_592_000,
       refreshReuseGraceSeconds: 0,
+      lockoutThreshold: 5,
+      lockoutBaseSeconds: 60,
+      lockoutMaxSeconds: 900,
       requireSsl: true,
       authorizerCacheTtlSeconds: 300,
       demoRoute: true,
@@ -149,6 +152,7 @@ describe('parseStageConfig', () => {
     ['accessTokenTtlSeconds', 60, 86_400],
     ['refreshTokenTtlSeconds', 60, 31_536_000],
     ['refreshReuseGraceSeconds', 0, 300],
+    ['lockoutThreshold', 0, 100],
     ['authorizerCacheTtlSeconds', 0, 3600],
   ])('takes %s as an integer from %i to %i', (key, min, max) => {
     expect(parseStageConfig(withAuthCheck({ [key]: min }))).toHaveProperty(key, min);
@@ -158,6 +162,24 @@ describe('parseStageConfig', () => {
         `${key} must be an integer from ${min} to ${max}`,
       ]);
     }
+  });
+
+  it('refuses a lockout cap below its first window', () => {
+    expect(
+      parseStageConfig(withAuthCheck({ lockoutBaseSeconds: 900, lockoutMaxSeconds: 900 })),
+    ).toMatchObject({
+      lockoutBaseSeconds: 900,
+      lockoutMaxSeconds: 900,
+    });
+    expect(problemsOf(withAuthCheck({ lockoutBaseSeconds: 120, lockoutMaxSeconds: 60 }))).toEqual([
+      'lockoutMaxSeconds must be at least lockoutBaseSeconds',
+    ]);
+    expect(problemsOf(withAuthCheck({ lockoutBaseSeconds: 3601, lockoutMaxSeconds: 86_400 }))).toEqual([
+      'lockoutBaseSeconds must be an integer from 1 to 3600',
+    ]);
+    expect(problemsOf(withAuthCheck({ lockoutMaxSeconds: 86_401 }))).toEqual([
+      'lockoutMaxSeconds must be an integer from 1 to 86400',
+    ]);
   });
 
   it('validates the throttle', () => {

@@ -64,6 +64,9 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       ACCESS_TOKEN_TTL_SECONDS: '900',
       REFRESH_TOKEN_TTL_SECONDS: '86400',
       REFRESH_REUSE_GRACE_SECONDS: '10',
+      LOCKOUT_THRESHOLD: '3',
+      LOCKOUT_BASE_SECONDS: '30',
+      LOCKOUT_MAX_SECONDS: '600',
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
     });
   });
@@ -72,7 +75,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     const permissions = permissionsOfRole(synth.template, service().tokenFunction.role);
     const hookLines = permissions.filter((line) => /lambda:|secretsmanager:/.test(line));
     expect(hookLines).toEqual([`Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`]);
-    expect(permissions).toHaveLength(7); // 2 logs, 1 clients, 3 grants, 1 invoke
+    expect(permissions).toHaveLength(8); // 2 logs, 1 clients, 4 grants, 1 invoke
   });
 
   it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {

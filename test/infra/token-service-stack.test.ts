@@ -101,6 +101,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         ACCESS_TOKEN_TTL_SECONDS: '3600',
         REFRESH_TOKEN_TTL_SECONDS: '2592000',
         REFRESH_REUSE_GRACE_SECONDS: '0',
+        LOCKOUT_THRESHOLD: '5',
+        LOCKOUT_BASE_SECONDS: '60',
+        LOCKOUT_MAX_SECONDS: '900',
         AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
         AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
       });
@@ -215,14 +218,17 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(managed[0]).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
     });
 
-    it('token role: GetItem on clients; Get/Put/UpdateItem on grants; reads the hook secret', () => {
+    it('token role: GetItem on clients; Get/Put/Update/DeleteItem (lockouts) on grants; reads the hook secret', () => {
       const { token } = functions();
       const { clientsTable, grantsTable, hookSecret } = service();
       expect(permissionsOfRole(synth.template, token.role)).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(token)]],
           [['dynamodb:GetItem'], [clientsTable.tableArn]],
-          [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [
+            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            [grantsTable.tableArn],
+          ],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
         ]),
       );

@@ -5,6 +5,7 @@ import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable
 import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
+import { DynamoDbLockoutStore } from '../../lambdas/store/dynamodb-lockout-store';
 import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { aClient, aClientCredentialsGrant, aPasswordGrant, describeStoreContract } from './store-contract';
@@ -36,6 +37,7 @@ describeStoreContract('DynamoDB on dynalite', async () => {
   return {
     clients: new DynamoDbClientStore(dynamo.doc, names.clients),
     grants: new DynamoDbGrantStore(dynamo.doc, names.grants),
+    lockouts: new DynamoDbLockoutStore(dynamo.doc, names.grants),
   };
 });
 
@@ -77,6 +79,27 @@ describe('DynamoDB items', () => {
     expect((await raw('grant-1')).Item).toMatchObject({ userId: 1234, userKey: '1234' });
     expect((await raw('grant-cc')).Item).not.toHaveProperty('userKey');
     expect(await grants.getGrant('grant-1')).not.toHaveProperty('userKey');
+  });
+
+  it('keep lockout state in the grants table under lockout#<key>, invisible to grant reads and listings', async () => {
+    const names = await freshTables();
+    const grants = new DynamoDbGrantStore(dynamo.doc, names.grants);
+    const lockouts = new DynamoDbLockoutStore(dynamo.doc, names.grants);
+    await grants.createGrant(aPasswordGrant());
+    await lockouts.recordFailure('abc', 1_700_000_000, 1_700_001_800);
+
+    const { Item } = await dynamo.doc.send(
+      new GetCommand({ TableName: names.grants, Key: { grantId: 'lockout#abc' }, ConsistentRead: true }),
+    );
+    // The table's TTL attribute removes it; no index attribute, so no listing meets it.
+    expect(Item).toStrictEqual({
+      grantId: 'lockout#abc',
+      failures: 1,
+      lastFailureAt: 1_700_000_000,
+      expiresAt: 1_700_001_800,
+    });
+    expect(await grants.listGrantIdsByUser('user-1')).toEqual(['grant-1']);
+    expect(await grants.listGrantIdsByClient('client-a')).toEqual(['grant-1']);
   });
 
   it('ignore unknown extra attributes', async () => {

@@ -8,10 +8,12 @@ import {
   type GrantRotation,
   type GrantStore,
 } from '../../lambdas/core/grant-store';
+import type { LockoutStore } from '../../lambdas/core/password-lockout';
 
 export interface Stores {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
+  readonly lockouts: LockoutStore;
 }
 
 const NOW = 1_700_000_000;
@@ -91,9 +93,10 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
   describe(`${name}: store contract`, () => {
     let clients: ClientStore;
     let grants: GrantStore;
+    let lockouts: LockoutStore;
 
     beforeEach(async () => {
-      ({ clients, grants } = await setup());
+      ({ clients, grants, lockouts } = await setup());
     });
 
     describe('ClientStore', () => {
@@ -111,6 +114,23 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         const client = aClient({ clientId: 'machine', grantTypes: ['client_credentials'], scope: [] });
         await clients.createClient(client);
         expect(await clients.getClient('machine')).toStrictEqual(client);
+      });
+
+      it('round-trips per-client default scope and token lifetimes', async () => {
+        const client = aClient({
+          defaultScope: ['read'],
+          accessTokenTtlSeconds: 300,
+          refreshTokenTtlSeconds: 7200,
+        });
+        await clients.createClient(client);
+        expect(await clients.getClient('client-a')).toStrictEqual(client);
+        expect(await clients.listClients()).toStrictEqual([client]);
+      });
+
+      it('round-trips an empty default scope (the client gets no scope unless it asks)', async () => {
+        const client = aClient({ defaultScope: [] });
+        await clients.createClient(client);
+        expect(await clients.getClient('client-a')).toStrictEqual(client);
       });
 
       it('round-trips a disabled client', async () => {
@@ -390,6 +410,55 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         (rotation.accessScope as string[]).push('admin');
         (rotation.consumedRefreshHashes as string[]).length = 0;
         expect(await grants.getGrant('grant-1')).toStrictEqual({ ...aPasswordGrant(), ...aRotation(1) });
+      });
+    });
+
+    describe('LockoutStore', () => {
+      it('has no state for a key that never failed', async () => {
+        expect(await lockouts.getLockout('key-a')).toBeUndefined();
+      });
+
+      it('counts failures one by one and answers the new state', async () => {
+        expect(await lockouts.recordFailure('key-a', NOW, NOW + 1800)).toStrictEqual({
+          failures: 1,
+          lastFailureAt: NOW,
+          expiresAt: NOW + 1800,
+        });
+        expect(await lockouts.recordFailure('key-a', NOW + 5, NOW + 1805)).toStrictEqual({
+          failures: 2,
+          lastFailureAt: NOW + 5,
+          expiresAt: NOW + 1805,
+        });
+        expect(await lockouts.getLockout('key-a')).toStrictEqual({
+          failures: 2,
+          lastFailureAt: NOW + 5,
+          expiresAt: NOW + 1805,
+        });
+        expect(await lockouts.getLockout('key-b')).toBeUndefined();
+      });
+
+      it('counts every one of concurrent failures', async () => {
+        await Promise.all(Array.from({ length: 8 }, () => lockouts.recordFailure('key-a', NOW, NOW + 1800)));
+        expect((await lockouts.getLockout('key-a'))?.failures).toBe(8);
+      });
+
+      it('starts a fresh count over expired state that was not deleted yet', async () => {
+        await lockouts.recordFailure('key-a', NOW, NOW + 10);
+        await lockouts.recordFailure('key-a', NOW + 1, NOW + 11);
+        expect(await lockouts.recordFailure('key-a', NOW + 11, NOW + 1811)).toStrictEqual({
+          failures: 1,
+          lastFailureAt: NOW + 11,
+          expiresAt: NOW + 1811,
+        });
+      });
+
+      it('clears a key, and clearing an unknown key is harmless', async () => {
+        await lockouts.recordFailure('key-a', NOW, NOW + 1800);
+        await lockouts.recordFailure('key-b', NOW, NOW + 1800);
+        await lockouts.clearLockout('key-a');
+        await lockouts.clearLockout('never-failed');
+        expect(await lockouts.getLockout('key-a')).toBeUndefined();
+        expect((await lockouts.getLockout('key-b'))?.failures).toBe(1);
       });
     });
   });

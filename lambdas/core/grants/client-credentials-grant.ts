@@ -8,6 +8,7 @@ export const clientCredentialsGrant: GrantHandler = async (context) => {
   const scope = resolveScope(
     requested === undefined ? undefined : parseScope(requested),
     context.client.scope,
+    context.client.defaultScope,
   );
   return issueGrant(context, { grantType: 'client_credentials', scope, withRefreshToken: false });
 };

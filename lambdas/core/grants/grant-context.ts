@@ -13,3 +13,9 @@ export interface GrantContext {
 }
 
 export type GrantHandler = (context: GrantContext) => Promise<TokenResponseBody>;
+
+/** The client's own lifetimes where it has them, else the service's. */
+export const tokenLifetimesOf = (context: GrantContext) => ({
+  accessTtl: context.client.accessTokenTtlSeconds ?? context.config.accessTokenTtlSeconds,
+  refreshTtl: context.client.refreshTokenTtlSeconds ?? context.config.refreshTokenTtlSeconds,
+});

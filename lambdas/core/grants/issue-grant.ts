@@ -3,7 +3,7 @@ import type { GrantRecord } from '../grant-store';
 import type { TokenResponseBody } from '../token-response';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
-import type { GrantContext } from './grant-context';
+import { type GrantContext, tokenLifetimesOf } from './grant-context';
 
 /**
  * Creates a new grant (one stored item, one write) and answers its first tokens.
@@ -18,12 +18,13 @@ export async function issueGrant(
     withRefreshToken: boolean;
   },
 ): Promise<TokenResponseBody> {
-  const { client, config, deps, now } = context;
+  const { client, deps, now } = context;
+  const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
   const grantId = generateId(deps.random);
   const accessSecret = generateSecret(deps.random);
   const refreshSecret = grant.withRefreshToken ? generateSecret(deps.random) : undefined;
-  const accessExpiresAt = now + config.accessTokenTtlSeconds;
-  const refreshExpiresAt = refreshSecret === undefined ? undefined : now + config.refreshTokenTtlSeconds;
+  const accessExpiresAt = now + accessTtl;
+  const refreshExpiresAt = refreshSecret === undefined ? undefined : now + refreshTtl;
   const record: GrantRecord = {
     grantId,
     clientId: client.clientId,
@@ -50,7 +51,7 @@ export async function issueGrant(
   });
   return tokenResponse({
     accessToken: formatToken(grantId, accessSecret),
-    expiresIn: config.accessTokenTtlSeconds,
+    expiresIn: accessTtl,
     ...(refreshSecret === undefined ? {} : { refreshToken: formatToken(grantId, refreshSecret) }),
     ...(grant.userId === undefined ? {} : { userId: grant.userId }),
     scope: grant.scope,

@@ -4,7 +4,7 @@ import { InvalidGrant, InvalidRequest } from '../oauth-errors';
 import { parseScope, resolveScope } from '../scope';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateSecret, hashesEqual, hashSecret, parseToken } from '../token-secrets';
-import type { GrantContext, GrantHandler } from './grant-context';
+import { type GrantContext, type GrantHandler, tokenLifetimesOf } from './grant-context';
 
 /** Enough history to recognise any replay in practice while keeping the item small (~3 KB). */
 const MAX_CONSUMED_HASHES = 64;
@@ -48,8 +48,8 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
 
   const accessSecret = generateSecret(deps.random);
   const refreshSecret = generateSecret(deps.random);
-  const accessTtl = context.config.accessTokenTtlSeconds;
-  const refreshExpiresAt = now + context.config.refreshTokenTtlSeconds;
+  const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
+  const refreshExpiresAt = now + refreshTtl;
   try {
     await deps.grants.rotateGrant(grant.grantId, grant.refreshHash, {
       accessHash: hashSecret(accessSecret),
