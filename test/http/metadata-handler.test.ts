@@ -1,8 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/handlers/configuration-error';
 import { buildMetadataLambda } from '../../lambdas/handlers/metadata-lambda';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
+import { PRINTABLE_DESCRIPTION } from '../support/api-gateway-events';
+import { anyString, extraHeadersArb, methodArb, protoArb, queryArb } from '../support/fuzz-arbitraries';
 
 const PATH = '/.well-known/oauth-authorization-server';
 
@@ -87,5 +90,55 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     for (const issuer of ['http://login.example.com', 'https://login.example.com/?x=1', 'not a url']) {
       expect(() => buildMetadataLambda({ ISSUER: issuer })).toThrow(ConfigurationError);
     }
+  });
+});
+
+describe('GET /.well-known/oauth-authorization-server under fuzzing', () => {
+  const handler = buildMetadataLambda({ LOG_LEVEL: 'SILENT' });
+
+  it('answers any method, Host, proto, stage path and headers with metadata or an RFC-shaped error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: fc.oneof(fc.constant('GET'), methodArb),
+          host: fc.oneof(
+            fc.constant('abc.execute-api.eu-west-1.amazonaws.com'),
+            anyString(40),
+            fc.constant(undefined),
+          ),
+          proto: protoArb,
+          stagePath: fc.oneof(fc.constant('/prod'), fc.constant(''), anyString(20)),
+          extra: extraHeadersArb,
+          query: queryArb,
+          withContext: fc.boolean(),
+        }),
+        async ({ method, host, proto, stagePath, extra, query, withContext }) => {
+          const base = metadataRequest({
+            host: host ?? '',
+            stagePath,
+            method,
+            ...(proto === undefined ? {} : { proto }),
+          });
+          const event: APIGatewayProxyEvent = {
+            ...base,
+            headers: { ...extra, ...(host === undefined ? {} : { Host: host }), 'X-Forwarded-Proto': proto },
+            queryStringParameters: query,
+            requestContext: withContext ? base.requestContext : (undefined as never),
+          };
+          const result = (await handler(event, localLambdaContext('metadata'))) as APIGatewayProxyResult;
+          expect(result.statusCode).toBeLessThan(500);
+          const body = JSON.parse(result.body) as Record<string, unknown>;
+          if (result.statusCode === 200) {
+            expect(typeof body.issuer).toBe('string');
+            expect(body.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials']);
+          } else {
+            expect(result.statusCode).toBe(405);
+            expect(body.error).toBe('invalid_request');
+            expect(body.error_description).toMatch(PRINTABLE_DESCRIPTION);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

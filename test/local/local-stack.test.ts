@@ -194,6 +194,32 @@ describe('local stack (in memory, demo AuthCheck)', () => {
     expect((await fetch(`${stack.url}/nowhere`)).status).toBe(404);
   });
 
+  it('locks a username out after 5 failed passwords, whatever the next password, with Retry-After', async () => {
+    const attempt = (password: string) =>
+      postForm(
+        `${stack.url}/oauth2/token`,
+        { grant_type: 'password', username: 'Lockout-Demo', password },
+        {
+          Authorization: auth,
+        },
+      );
+    for (let i = 0; i < 5; i += 1) {
+      const failed = await attempt(`wrong-${i}`);
+      expect([failed.status, failed.body.error_description]).toEqual([
+        400,
+        'The username or password is incorrect',
+      ]);
+    }
+    const locked = await attempt('anything');
+    expect(locked.status).toBe(400);
+    expect(locked.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Too many failed sign-in attempts for this username; try again later',
+    });
+    expect(locked.headers.get('cache-control')).toBe('no-store');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('emulates the Lambda Invoke API for the admin function only', async () => {
     const created = await invokeAdmin(stack, {
       action: 'create-client',
