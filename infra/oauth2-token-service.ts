@@ -182,7 +182,8 @@ export class OAuth2TokenService extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:Scan',
     ]);
-    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem']);
+    // UpdateItem revokes grants; DeleteItem clears a username's lockout item (unlock-username).
+    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
     this.adminFunction.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],

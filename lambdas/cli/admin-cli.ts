@@ -32,6 +32,8 @@ Commands:
   revoke-user-tokens --user-id ID [--user-id-type string|number]
                       Default type: string. "number" sends an all-digit ID as a JSON
                       number; the service treats 1234 and "1234" as the same user.
+  unlock-username --username NAME
+                      Clears the password-grant lockout of NAME (and of its case variants).
 
 Global options:
   --function-name NAME  The admin function's name or ARN (default: $OAUTH2_ADMIN_FUNCTION).
@@ -93,6 +95,7 @@ const COMMAND_OPTIONS = {
   'rotate-secret': ['client-id'],
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
+  'unlock-username': ['username'],
 } as const;
 
 /** Options that are present or absent and take no value (`--resource-server`). */
@@ -233,6 +236,8 @@ function buildPayload(
         action: command,
         user_id: parseUserId(required('user-id'), option('user-id-type') ?? 'string'),
       };
+    case 'unlock-username':
+      return { action: command, username: required('username') };
   }
 }
 

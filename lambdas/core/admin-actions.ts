@@ -6,12 +6,14 @@ import { type Clock, toEpochSeconds } from './clock';
 import type { GrantStore } from './grant-store';
 import type { GrantType } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
+import { type LockoutStore, lockoutKeyOf } from './password-lockout';
 import type { RandomSource } from './random-source';
 import { generateId, generateSecret, hashSecret } from './token-secrets';
 
 export interface AdminDeps {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
+  readonly lockouts: LockoutStore;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
@@ -36,7 +38,8 @@ export type AdminResult =
   | { action: 'list-clients'; clients: ClientView[] }
   | { action: 'rotate-secret'; clientId: string; clientSecret: string; rotatedAt: number }
   | { action: 'disable-client'; clientId: string; revokedGrants: number }
-  | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number };
+  | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number }
+  | { action: 'unlock-username'; username: string };
 
 /** Revocations run a few at a time: fast for a user with many grants, gentle on the table. */
 const REVOKE_CONCURRENCY = 8;
@@ -133,6 +136,13 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         count: revokedGrants,
       });
       return { action: command.action, userId: command.userId, revokedGrants };
+    }
+    case 'unlock-username': {
+      // The same key the password grant counts under, so case and Unicode variants unlock together.
+      const lockoutKey = lockoutKeyOf(command.username);
+      await deps.lockouts.clearLockout(lockoutKey);
+      deps.audit({ type: 'admin_action', action: command.action, lockoutKey });
+      return { action: command.action, username: command.username };
     }
   }
 }

@@ -20,7 +20,9 @@ export type AdminCommand =
   | { action: 'list-clients' }
   | { action: 'rotate-secret'; clientId: string }
   | { action: 'disable-client'; clientId: string }
-  | { action: 'revoke-user-tokens'; userId: UserId };
+  | { action: 'revoke-user-tokens'; userId: UserId }
+  /** Clears a username's password lockout (a support desk's "let them try again"). */
+  | { action: 'unlock-username'; username: string };
 
 const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
   'create-client': [
@@ -36,6 +38,7 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
   'rotate-secret': ['client_id'],
   'disable-client': ['client_id'],
   'revoke-user-tokens': ['user_id'],
+  'unlock-username': ['username'],
 };
 
 const isAction = (value: unknown): value is AdminCommand['action'] =>
@@ -102,6 +105,8 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
         throw new InvalidRequest('user_id must be a non-empty string or a number');
       }
       return { action, userId: fields.user_id };
+    case 'unlock-username':
+      return { action, username: requireString(fields.username, 'username', 1024) };
   }
 }
 

@@ -18,7 +18,14 @@ export type AuditEvent =
       lockedSeconds: number;
     }
   | { type: 'grant_revoked'; grantId: string; clientId?: string; reason: string }
-  | { type: 'admin_action'; action: string; clientId?: string; userId?: UserId; count?: number };
+  | {
+      type: 'admin_action';
+      action: string;
+      clientId?: string;
+      userId?: UserId;
+      count?: number;
+      lockoutKey?: string;
+    };
 
 export type AuditSink = (event: AuditEvent) => void;
 

@@ -8,9 +8,9 @@ import { buildStores } from './store-environment';
 export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
-  const { clients, grants } = buildStores(reader);
+  const { clients, grants, lockouts } = buildStores(reader);
   return createAdminHandler(
-    { clients, grants, clock: Date.now, random: randomBytes, audit: auditTo(logger) },
+    { clients, grants, lockouts, clock: Date.now, random: randomBytes, audit: auditTo(logger) },
     logger,
   );
 }

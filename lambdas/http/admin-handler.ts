@@ -46,6 +46,8 @@ export function adminResultJson(result: AdminResult): Json {
       return { client_id: result.clientId, disabled: true, revoked_grants: result.revokedGrants };
     case 'revoke-user-tokens':
       return { user_id: result.userId, revoked_grants: result.revokedGrants };
+    case 'unlock-username':
+      return { username: result.username, unlocked: true };
   }
 }
 

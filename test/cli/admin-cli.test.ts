@@ -446,6 +446,9 @@ describe('oauth2-admin usage', () => {
         refresh_token_ttl_seconds: 7200,
       },
     });
+    expect(parse('unlock-username', '--username', 'Alice')).toMatchObject({
+      payload: { action: 'unlock-username', username: 'Alice' },
+    });
     expect(parse('revoke-user-tokens', '--user-id', '1234')).toMatchObject({
       payload: { action: 'revoke-user-tokens', user_id: '1234' },
     });

@@ -26,6 +26,7 @@ const USERS = {
   frank_text: { password: 'frank-text-admin-pw', userId: '5150' },
   gina: { password: 'gina-admin-pw', userId: 'g-7' },
   hank: { password: 'hank-admin-pw', userId: 'h-9' },
+  ivy: { password: 'ivy-admin-pw', userId: 'i-3' },
 } as const;
 type Username = keyof typeof USERS;
 
@@ -363,6 +364,50 @@ describe('revoke-user-tokens', () => {
     expect(await admin({ action: 'revoke-user-tokens', user_id: 'nobody' })).toEqual({
       user_id: 'nobody',
       revoked_grants: 0,
+    });
+  });
+});
+
+describe('unlock-username', () => {
+  it('lets a locked-out username sign in again at once (case variants included), and only that one', async () => {
+    const client = await createClient(['password']);
+    const fail = (username: string) =>
+      tokenCall(client, { grant_type: 'password', username, password: 'wrong' });
+    for (let i = 0; i < 5; i += 1) {
+      await fail('ivy');
+      await fail('hank');
+    }
+    const locked = (result: APIGatewayProxyResult) =>
+      String((JSON.parse(result.body) as { error_description?: string }).error_description).startsWith(
+        'Too many',
+      );
+    expect(
+      locked(
+        await tokenCall(client, { grant_type: 'password', username: 'ivy', password: USERS.ivy.password }),
+      ),
+    ).toBe(true);
+
+    expect(await admin({ action: 'unlock-username', username: 'IVY' })).toEqual({
+      username: 'IVY',
+      unlocked: true,
+    });
+    await login(client, 'ivy');
+    expect(
+      locked(
+        await tokenCall(client, { grant_type: 'password', username: 'hank', password: USERS.hank.password }),
+      ),
+    ).toBe(true);
+    // Unlocking a name that never failed is harmless.
+    expect(await admin({ action: 'unlock-username', username: 'nobody' })).toEqual({
+      username: 'nobody',
+      unlocked: true,
+    });
+  });
+
+  it('needs a username', async () => {
+    expect(await admin({ action: 'unlock-username' })).toMatchObject({ error: 'invalid_request' });
+    expect(await admin({ action: 'unlock-username', username: '' })).toMatchObject({
+      error: 'invalid_request',
     });
   });
 });

@@ -443,7 +443,14 @@ describe('admin fuzz', () => {
   beforeAll(async () => {
     const { clients, grants } = await fixture();
     admin = createAdminHandler(
-      { clients, grants, clock: Date.now, random: randomBytes, audit: noAudit },
+      {
+        clients,
+        grants,
+        lockouts: new InMemoryLockoutStore(),
+        clock: Date.now,
+        random: randomBytes,
+        audit: noAudit,
+      },
       logger,
     );
   });

@@ -245,7 +245,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
-    it('admin role: manages clients, revokes grants, queries only the two indexes', () => {
+    it('admin role: manages clients, revokes grants, clears lockouts, queries only the two indexes', () => {
       const { admin } = functions();
       const { clientsTable, grantsTable } = service();
       expect(permissionsOfRole(synth.template, admin.role)).toEqual(
@@ -255,7 +255,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
             [clientsTable.tableArn],
           ],
-          [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],
             [
