@@ -54,7 +54,10 @@ export interface GrantStore {
    * otherwise throws `GrantAlreadyRotated` and writes nothing. This is what makes a refresh single-use.
    */
   rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void>;
-  /** Marks the grant revoked (all its tokens die at once). Returns false if it did not exist. */
+  /**
+   * Marks the grant revoked (all its tokens die at once). Returns true only when this call revoked
+   * it: false if it did not exist or was revoked already (the first revocation time is kept).
+   */
   revokeGrant(grantId: string, revokedAt: number): Promise<boolean>;
   /** Every grant id of a user (by `userKeyOf`), whichever client it was issued to. */
   listGrantIdsByUser(userKey: string): Promise<string[]>;

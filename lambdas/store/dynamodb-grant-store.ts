@@ -165,7 +165,7 @@ export class DynamoDbGrantStore implements GrantStore {
 
   async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {
     try {
-      await this.doc.send(
+      const output = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { grantId },
@@ -174,9 +174,11 @@ export class DynamoDbGrantStore implements GrantStore {
           ConditionExpression: 'attribute_exists(#grantId)',
           ExpressionAttributeNames: { '#revokedAt': 'revokedAt', '#grantId': 'grantId' },
           ExpressionAttributeValues: { ':revokedAt': revokedAt },
+          // The old revokedAt comes back only if there was one: then this call revoked nothing new.
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
-      return true;
+      return output.Attributes?.revokedAt === undefined;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw storeFailure('revokeGrant', error);

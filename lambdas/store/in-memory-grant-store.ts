@@ -73,8 +73,8 @@ export class InMemoryGrantStore implements GrantStore {
 
   async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {
     const grant = this.grants.get(grantId);
-    if (grant === undefined) return false;
-    if (grant.revokedAt === undefined) this.grants.set(grantId, { ...grant, revokedAt });
+    if (grant === undefined || grant.revokedAt !== undefined) return false;
+    this.grants.set(grantId, { ...grant, revokedAt });
     return true;
   }
 

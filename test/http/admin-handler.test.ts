@@ -27,6 +27,7 @@ const USERS = {
   gina: { password: 'gina-admin-pw', userId: 'g-7' },
   hank: { password: 'hank-admin-pw', userId: 'h-9' },
   ivy: { password: 'ivy-admin-pw', userId: 'i-3' },
+  jack: { password: 'jack-admin-pw', userId: 'j-5' },
 } as const;
 type Username = keyof typeof USERS;
 
@@ -358,6 +359,15 @@ describe('revoke-user-tokens', () => {
       revoked_grants: 1,
     });
     expect(await authorize(hank.access_token)).toBe('Unauthorized');
+  });
+
+  it('counts only grants this call revoked: repeating it counts zero', async () => {
+    const client = await createClient();
+    await login(client, 'jack');
+    await login(client, 'jack');
+    const again = { action: 'revoke-user-tokens', user_id: 'j-5' };
+    expect(await admin(again)).toEqual({ user_id: 'j-5', revoked_grants: 2 });
+    expect(await admin(again)).toEqual({ user_id: 'j-5', revoked_grants: 0 });
   });
 
   it('answers zero for a user without grants', async () => {

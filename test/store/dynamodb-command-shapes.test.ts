@@ -221,6 +221,7 @@ describe('DynamoDbGrantStore command shapes', () => {
       ConditionExpression: 'attribute_exists(#grantId)',
       ExpressionAttributeNames: { '#revokedAt': 'revokedAt', '#grantId': 'grantId' },
       ExpressionAttributeValues: { ':revokedAt': 77 },
+      ReturnValues: 'UPDATED_OLD',
     });
   });
 

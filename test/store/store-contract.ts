@@ -351,10 +351,10 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
       });
 
       describe('revokeGrant', () => {
-        it('marks the grant revoked and keeps the first time when repeated', async () => {
+        it('marks the grant revoked, keeps the first time when repeated, and says which call revoked it', async () => {
           await grants.createGrant(aPasswordGrant());
           expect(await grants.revokeGrant('grant-1', NOW + 5)).toBe(true);
-          expect(await grants.revokeGrant('grant-1', NOW + 50)).toBe(true);
+          expect(await grants.revokeGrant('grant-1', NOW + 50)).toBe(false);
           expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ revokedAt: NOW + 5 }));
         });
 
