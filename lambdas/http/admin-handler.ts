@@ -5,6 +5,7 @@ import { type AdminDeps, type AdminResult, type ClientView, runAdminCommand } fr
 import { parseAdminCommand } from '../core/admin-command';
 import { oauthErrorBody } from '../core/oauth-errors';
 import { toOAuthError } from './http-response';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 
 type Json = Record<string, unknown>;
 
@@ -56,7 +57,7 @@ export function adminResultJson(result: AdminResult): Json {
  * answered as `{"error","error_description"}` payloads (not thrown) so the caller always gets JSON.
  */
 export function createAdminHandler(deps: AdminDeps, logger: Logger) {
-  return middy<unknown, Json>()
+  return middy<unknown, Json>(LAMBDA_DEADLINE)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {

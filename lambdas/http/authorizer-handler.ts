@@ -9,6 +9,7 @@ import { OAuthError } from '../core/oauth-errors';
 import type { SessionCheck } from '../core/session-check';
 import type { VerifyAccessTokenDeps } from '../core/verify-access-token';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { logOAuthError } from './service-logger';
 
 export interface AuthorizerConfig {
@@ -65,7 +66,7 @@ const principalIdOf = (principal: Principal): string =>
  * or, when a session check is configured and no Authorization header is sent, the Cookie header.
  */
 export function createAuthorizerHandler(config: AuthorizerConfig, deps: AuthorizerDeps, logger: Logger) {
-  return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
+  return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>(LAMBDA_DEADLINE)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {

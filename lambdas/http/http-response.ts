@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import { OAuthError, oauthErrorBody, ServerError, TemporarilyUnavailable } from '../core/oauth-errors';
+import { isLambdaDeadline } from './lambda-deadline';
 
 /** Every answer that may carry a token or a secret must not be stored (RFC 6749 §5.1). */
 export const NO_STORE_HEADERS = Object.freeze({
@@ -30,12 +31,12 @@ const isMiddyFetchFailure = (error: unknown): boolean =>
   (error.cause as { package?: unknown }).package === '@middy/util';
 
 /**
- * Dependency failures become 503 `temporarily_unavailable`; anything else that is not already an
+ * Dependency failures (and running out of Lambda time, which only a slow dependency causes) become 503 `temporarily_unavailable`; anything else that is not already an
  * OAuth error is our bug: a 500 whose body says nothing more.
  */
 export function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
-  if (error instanceof DependencyUnavailable || isMiddyFetchFailure(error))
+  if (error instanceof DependencyUnavailable || isMiddyFetchFailure(error) || isLambdaDeadline(error))
     return new TemporarilyUnavailable({ cause: error });
   return new ServerError({ cause: error });
 }

@@ -7,6 +7,7 @@ import type { FormEndpointConfig } from '../core/authenticated-form-request';
 import { type IntrospectionDeps, introspectToken } from '../core/introspection-endpoint';
 import { formHttpRequestOf } from './api-gateway-request';
 import { jsonResponse } from './http-response';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /** `POST /oauth2/introspect` (RFC 7662) as an API Gateway (REST, proxy) Lambda handler. */
@@ -15,7 +16,7 @@ export function createIntrospectionHandler(
   deps: IntrospectionDeps,
   logger: Logger,
 ) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(LAMBDA_DEADLINE)
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())

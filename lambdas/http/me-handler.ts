@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { jsonResponse } from './http-response';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /** Rebuilds the user id with the JSON type the AuthCheck gave it (the context is strings only). */
@@ -15,7 +16,7 @@ function userIdFrom(context: Record<string, unknown>): string | number | null {
 
 /** `GET /me`: a demo resource that echoes who the authorizer let in. */
 export function createMeHandler(logger: Logger) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(LAMBDA_DEADLINE)
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationServerMetadata, type MetadataConfig } from '../core/authorization-server-metadata';
 import { InvalidRequest } from '../core/oauth-errors';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /**
@@ -22,7 +23,7 @@ export function requestBaseUrl(event: APIGatewayProxyEvent): string {
 
 /** `GET /.well-known/oauth-authorization-server` (RFC 8414). */
 export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(LAMBDA_DEADLINE)
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {

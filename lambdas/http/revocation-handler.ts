@@ -7,6 +7,7 @@ import type { FormEndpointConfig } from '../core/authenticated-form-request';
 import { type RevocationDeps, revokeToken } from '../core/revocation-endpoint';
 import { formHttpRequestOf } from './api-gateway-request';
 import { jsonResponse } from './http-response';
+import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /**
@@ -15,7 +16,7 @@ import { oauthErrorMiddleware } from './oauth-error-middleware';
  * service JSON with the same no-store headers.
  */
 export function createRevocationHandler(config: FormEndpointConfig, deps: RevocationDeps, logger: Logger) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(LAMBDA_DEADLINE)
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())

@@ -397,6 +397,21 @@ describe('AuthCheck failures at the token endpoint', () => {
     expect(await grantsOfClient()).toEqual(before);
   });
 
+  it('answers 503 before the Lambda times out when a dependency outlasts the invocation', async () => {
+    // AuthCheck allowed 10 s, but the invocation has 1.6 s left: middy gives up 1 s before the end.
+    const handler = buildTokenLambda(environment({ AUTH_CHECK_TIMEOUT_MS: '10000' }));
+    hook.answerWith({ delayMs: 4_000, answer: { json: { user_id: 9001 } } });
+    const before = await grantsOfClient();
+    const started = Date.now();
+    const context = { ...localLambdaContext('token'), getRemainingTimeInMillis: () => 1_600 };
+    const { result, output } = await capturingOutput(() => handler(passwordRequest(), context));
+    expectUnavailable(result, output);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(1_600);
+    expect(await grantsOfClient()).toEqual(before);
+  });
+
   it('answers 503 when the AuthCheck is down', async () => {
     const handler = buildTokenLambda(
       environment({ AUTH_CHECK_URL: `${await closedPortEndpoint()}/auth-check` }),
