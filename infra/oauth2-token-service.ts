@@ -18,6 +18,10 @@ import {
 import { ServiceFunction } from './service-function';
 import type { HookTarget, StageConfig } from './stage-config';
 
+/** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
+export const TOKEN_TIMEOUT_SECONDS = 28;
+export const FORM_ENDPOINT_TIMEOUT_SECONDS = 25;
+export const AUTHORIZER_TIMEOUT_SECONDS = 20;
 export type OAuth2TokenServiceProps = StageConfig;
 
 const REALM = 'oauth2';
@@ -94,8 +98,10 @@ export class OAuth2TokenService extends Construct {
     this.tokenFunction = new ServiceFunction(this, 'Token', {
       entry: 'token',
       description: 'OAuth 2.0 token endpoint (POST /oauth2/token)',
-      // AuthCheck (3 s) and DynamoDB (≈6 s worst case) both fit; API Gateway gives up at 29 s.
-      timeout: Duration.seconds(15),
+      // Up to 5 DynamoDB calls in a row (4.6 s each when every attempt times out, 7.5 s when each is
+      // throttled) plus the AuthCheck (3 s). API Gateway gives up at 29 s; a request still running
+      // 1 s before this timeout is answered 503 by the handler itself (LAMBDA_DEADLINE).
+      timeout: Duration.seconds(TOKEN_TIMEOUT_SECONDS),
       environment: {
         ...common,
         ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
@@ -121,7 +127,8 @@ export class OAuth2TokenService extends Construct {
       entry: 'revocation',
       description: 'OAuth 2.0 token revocation (POST /oauth2/revoke, RFC 7009)',
       memorySize: 256,
-      timeout: Duration.seconds(10),
+      // 3 DynamoDB calls in a row at 7.5 s worst each; answered 503 by the deadline otherwise.
+      timeout: Duration.seconds(FORM_ENDPOINT_TIMEOUT_SECONDS),
       environment: common,
     });
     this.allow(this.revocationFunction, this.clientsTable, ['dynamodb:GetItem']);
@@ -131,7 +138,8 @@ export class OAuth2TokenService extends Construct {
       entry: 'introspection',
       description: 'OAuth 2.0 token introspection (POST /oauth2/introspect, RFC 7662)',
       memorySize: 256,
-      timeout: Duration.seconds(10),
+      // 3 DynamoDB calls in a row at 7.5 s worst each; answered 503 by the deadline otherwise.
+      timeout: Duration.seconds(FORM_ENDPOINT_TIMEOUT_SECONDS),
       environment: common,
     });
     this.allow(this.introspectionFunction, this.clientsTable, ['dynamodb:GetItem']);
@@ -156,7 +164,8 @@ export class OAuth2TokenService extends Construct {
       entry: 'authorizer',
       description: 'Lambda authorizer: checks Authorization: Bearer <access token>',
       memorySize: 256,
-      timeout: Duration.seconds(10),
+      // 2 DynamoDB calls (grant, fresh client) at 7.5 s worst each, or the session check.
+      timeout: Duration.seconds(AUTHORIZER_TIMEOUT_SECONDS),
       environment: {
         ...common,
         CLIENT_CACHE_TTL_SECONDS: '30',

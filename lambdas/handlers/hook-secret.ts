@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
@@ -7,6 +8,12 @@ import type { EnvironmentReader } from './environment-reader';
 
 /** Re-read at most this often, so a rotated secret reaches warm containers within minutes. */
 const CACHE_MS = 5 * 60 * 1000;
+/**
+ * A GetSecretValue answers in milliseconds; a silent endpoint must not hold the request until the
+ * Lambda's deadline. 2 attempts × 1 s (+ backoff) stays inside the AuthCheck's own 3 s budget.
+ */
+const SECRETS_REQUEST_TIMEOUT_MS = 1000;
+const SECRETS_CONNECTION_TIMEOUT_MS = 500;
 
 export interface HookSecret {
   /** For the hook adapter: the secret loaded for the current invocation. */
@@ -29,6 +36,11 @@ export function secretsManagerHookSecret(
     AwsClient: SecretsManagerClient,
     awsClientOptions: {
       maxAttempts: 2,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: SECRETS_CONNECTION_TIMEOUT_MS,
+        requestTimeout: SECRETS_REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      }),
       ...awsClientLocation(options),
     },
     fetchData: { hookSecret: secretArn },

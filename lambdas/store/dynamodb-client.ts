@@ -17,10 +17,11 @@ export interface DynamoDbClientOptions {
    */
   readonly requestTimeoutMs?: number;
   /**
-   * Attempts per call, first one included (default 3). Worst case per call is about
-   * `maxAttempts × requestTimeoutMs` plus backoff (≤ 1.5 s for throttling with 3 attempts): ~6 s with the
-   * defaults, far below API Gateway's 29 s integration timeout and the Lambda timeout, so a slow table
-   * surfaces as our own 503 rather than a gateway 504.
+   * Attempts per call, first one included (default 3). Worst case per call is `maxAttempts ×
+   * requestTimeoutMs` plus the SDK's backoff (25 + 50 ms for transient errors, up to 1 + 2 s for
+   * throttling): 4.6 s when every attempt times out, 7.5 s when every attempt is throttled just before
+   * its timeout. A request makes up to 3–5 such calls in a row; the Lambda timeouts are set for that
+   * (see infra), and a request still running a second before its Lambda's deadline is answered 503.
    */
   readonly maxAttempts?: number;
 }

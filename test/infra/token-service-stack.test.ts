@@ -2,6 +2,11 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUTHORIZER_TIMEOUT_SECONDS,
+  FORM_ENDPOINT_TIMEOUT_SECONDS,
+  TOKEN_TIMEOUT_SECONDS,
+} from '../../infra/oauth2-token-service';
 import { GRANTS_BY_CLIENT_INDEX, GRANTS_BY_USER_INDEX } from '../../lambdas/store/table-definitions';
 import {
   acknowledgementsIn,
@@ -75,6 +80,21 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         expect(Properties.Runtime).toBe('nodejs24.x');
         expect(Properties.Architectures).toEqual(['arm64']);
       }
+    });
+
+    it('time out after the budgets the reliability tests check, all below API Gateway’s 29 s', () => {
+      const timeoutOf = (fn: { function: unknown }) =>
+        resourcesOf(synth.template, 'AWS::Lambda::Function')[logicalIdOf(fn.function as never)]?.Properties
+          .Timeout;
+      const { token, revocation, introspection, authorizer, admin, metadata, me } = functions();
+      expect(timeoutOf(token)).toBe(TOKEN_TIMEOUT_SECONDS);
+      expect(timeoutOf(revocation)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
+      expect(timeoutOf(introspection)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
+      expect(timeoutOf(authorizer)).toBe(AUTHORIZER_TIMEOUT_SECONDS);
+      expect([timeoutOf(metadata), timeoutOf(me), timeoutOf(admin)]).toEqual([5, 5, 60]);
+      expect(
+        Math.max(TOKEN_TIMEOUT_SECONDS, FORM_ENDPOINT_TIMEOUT_SECONDS, AUTHORIZER_TIMEOUT_SECONDS),
+      ).toBeLessThan(29);
     });
 
     it('keep no secret in their environment: the hook key is only referenced by its ARN', () => {
