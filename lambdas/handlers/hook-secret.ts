@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type middy from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import { awsClientLocation } from './aws-client-location';
 import type { EnvironmentReader } from './environment-reader';

@@ -23,6 +23,14 @@ import {
 
 const GRANT_TYPES: readonly GrantRecord['grantType'][] = ['password', 'client_credentials'];
 
+/**
+ * Names the refresh hash of a rotation whose outcome was unknown and that must never land from now
+ * on (see `settleRotation`). Every rotation's condition refuses to write the hash fenced here.
+ */
+const FENCE_ATTRIBUTE = 'fencedRefreshHash';
+/** Consistent reads (each with the SDK's own retries) that settle an unknown rotation. */
+const SETTLE_READS = 2;
+
 /** Optional fields are left out rather than set to undefined, whatever the marshaller's options. */
 const toItem = (grant: GrantRecord): Item => ({
   grantId: grant.grantId,
@@ -140,10 +148,13 @@ export class DynamoDbGrantStore implements GrantStore {
           TableName: this.tableName,
           Key: { grantId },
           UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}`,
-          ConditionExpression: '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt)',
+          ConditionExpression:
+            '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt) AND ' +
+            '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
           ExpressionAttributeNames: {
             ...Object.fromEntries(names.map((name) => [`#${name}`, name])),
             '#revokedAt': 'revokedAt',
+            '#fence': FENCE_ATTRIBUTE,
           },
           ExpressionAttributeValues: {
             ...Object.fromEntries(names.map((name) => [`:${name}`, changes[name as keyof GrantRotation]])),
@@ -159,8 +170,49 @@ export class DynamoDbGrantStore implements GrantStore {
         if (current?.refreshHash === rotation.refreshHash && current.revokedAt === undefined) return;
         throw new GrantAlreadyRotated(grantId);
       }
+      if (await this.settleRotation(grantId, expectedRefreshHash, rotation.refreshHash)) return;
       throw storeFailure('rotateGrant', error);
     }
+  }
+
+  /**
+   * The rotation failed without an answer (timeouts, lost answers, 5xx after every retry): it may
+   * have landed, or may still land. Before the client is told 503, settle it so that the 503 is true:
+   * fence the new hash out (a late copy of the write then fails its condition) and read the grant.
+   * Answers true when the rotation did land, so the caller can hand out the new tokens after all.
+   * When neither the fence nor the read gets through, the outcome stays unknown (false).
+   */
+  private async settleRotation(grantId: string, expectedRefreshHash: string, newRefreshHash: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { grantId },
+          UpdateExpression: 'SET #fence = :newRefreshHash',
+          ConditionExpression: '#refreshHash = :expectedRefreshHash',
+          ExpressionAttributeNames: { '#fence': FENCE_ATTRIBUTE, '#refreshHash': 'refreshHash' },
+          ExpressionAttributeValues: {
+            ':newRefreshHash': newRefreshHash,
+            ':expectedRefreshHash': expectedRefreshHash,
+          },
+        }),
+      );
+      // Fenced while the old token was still current: the rotation never happened and never will.
+      return false;
+    } catch {
+      // The condition failed (the token moved on: ours or another rotation) or the outcome is
+      // unknown again; the read decides.
+    }
+    // The read is what tells a client its tokens apart from tokens nobody holds: worth a second try.
+    for (let read = 0; read < SETTLE_READS; read += 1) {
+      try {
+        const current = await this.getGrant(grantId);
+        return current?.refreshHash === newRefreshHash && current.revokedAt === undefined;
+      } catch {
+        // Still failing: read again, or give up with the outcome unknown.
+      }
+    }
+    return false;
   }
 
   async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ClientAlreadyExists } from '../../lambdas/core/client-store';
+import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
 import { GrantAlreadyRotated, type GrantRotation } from '../../lambdas/core/grant-store';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
@@ -184,7 +185,7 @@ describe('DynamoDbGrantStore command shapes', () => {
     expect(sent[0]?.input.Item).toStrictEqual(aClientCredentialsGrant());
   });
 
-  it('rotateGrant is a single UpdateItem conditional on the hash and on not being revoked', async () => {
+  it('rotateGrant is a single UpdateItem conditional on the hash, on not being revoked, and on no fence', async () => {
     const { doc, sent } = fakeDoc();
     await new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation);
     expect(sent).toHaveLength(1);
@@ -193,9 +194,18 @@ describe('DynamoDbGrantStore command shapes', () => {
     expect(input).toMatchObject({
       TableName: 'grants',
       Key: { grantId: 'grant-1' },
-      ConditionExpression: '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt)',
-      ExpressionAttributeNames: { '#refreshHash': 'refreshHash', '#revokedAt': 'revokedAt' },
-      ExpressionAttributeValues: { ':expectedRefreshHash': 'refresh-hash-1' },
+      ConditionExpression:
+        '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt) AND ' +
+        '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
+      ExpressionAttributeNames: {
+        '#refreshHash': 'refreshHash',
+        '#revokedAt': 'revokedAt',
+        '#fence': 'fencedRefreshHash',
+      },
+      ExpressionAttributeValues: {
+        ':expectedRefreshHash': 'refresh-hash-1',
+        ':refreshHash': rotation.refreshHash,
+      },
     });
     expect(setAssignments(input)).toEqual(rotation);
   });
@@ -207,6 +217,39 @@ describe('DynamoDbGrantStore command shapes', () => {
     ).rejects.toBeInstanceOf(GrantAlreadyRotated);
     expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'GetCommand']);
     expect(sent[1]?.input).toMatchObject({ ConsistentRead: true, Key: { grantId: 'grant-1' } });
+  });
+
+  it('rotateGrant settles a rotation that failed without an answer: fences the new hash, then reads', async () => {
+    const unavailable = Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
+    // The rotation fails; the fence is accepted: the old token was still current, so nothing happened.
+    const { doc, sent } = fakeDoc((_command, index) => (index === 0 ? unavailable : {}));
+    await expect(
+      new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation),
+    ).rejects.toBeInstanceOf(DependencyUnavailable);
+    expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'UpdateCommand']);
+    expect(sent[1]?.input).toEqual({
+      TableName: 'grants',
+      Key: { grantId: 'grant-1' },
+      UpdateExpression: 'SET #fence = :newRefreshHash',
+      ConditionExpression: '#refreshHash = :expectedRefreshHash',
+      ExpressionAttributeNames: { '#fence': 'fencedRefreshHash', '#refreshHash': 'refreshHash' },
+      ExpressionAttributeValues: { ':newRefreshHash': 'refresh-2', ':expectedRefreshHash': 'refresh-hash-1' },
+    });
+
+    // The fence finds the token moved on and the read finds our rotation: the refresh succeeded.
+    const landed = fakeDoc((command, index) =>
+      index === 0
+        ? unavailable
+        : command instanceof GetCommand
+          ? { Item: { ...aPasswordGrant(), ...rotation } }
+          : conditionFailed(),
+    );
+    await new DynamoDbGrantStore(landed.doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation);
+    expect(landed.sent.map((command) => command.constructor.name)).toEqual([
+      'UpdateCommand',
+      'UpdateCommand',
+      'GetCommand',
+    ]);
   });
 
   it('revokeGrant keeps the first revocation time and never creates a grant', async () => {
