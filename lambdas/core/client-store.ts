@@ -31,8 +31,11 @@ export type NewClientRecord = Omit<ClientRecord, 'resourceServer'> & { readonly 
 
 /** Storage port for clients. Adapters throw `DependencyUnavailable` on any backend failure. */
 export interface ClientStore {
-  /** Strongly consistent: a rotated secret or a disabled client takes effect on the next request. */
-  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  /**
+   * Strongly consistent: a rotated secret or a disabled client takes effect on the next request.
+   * A caching store must not answer with a record it fetched before `freshSince` (epoch seconds).
+   */
+  getClient(clientId: string, options?: { readonly freshSince?: number }): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
   createClient(client: NewClientRecord): Promise<void>;
   /** Returns false when no such client exists (nothing is created). */

@@ -17,7 +17,10 @@ export interface AccessTokenClaims {
 
 export interface VerifyAccessTokenDeps {
   readonly grants: GrantStore;
-  /** May be a short-lived cache: disabling a client also revokes its grants, so the cache only bounds a race. */
+  /**
+   * May be a short-lived cache: disabling a client also revokes its grants, and a token newer than
+   * the cached record makes the cache read again (`freshSince`).
+   */
   readonly clients: ClientStore;
   readonly clock: Clock;
 }
@@ -49,7 +52,9 @@ export async function verifyAccessToken(
   if (grant.revokedAt !== undefined) throw new InvalidToken({ realm, cause: 'grant revoked' });
   if (grant.accessExpiresAt <= toEpochSeconds(deps.clock()))
     throw new InvalidToken({ realm, cause: 'expired' });
-  const client = await deps.clients.getClient(grant.clientId);
+  // A token issued after the cached client record was read may postdate a disable-client whose
+  // sweep of the client's grants missed it: only a record read after the token's issue can tell.
+  const client = await deps.clients.getClient(grant.clientId, { freshSince: grant.issuedAt });
   if (client === undefined || client.disabled)
     throw new InvalidToken({ realm, cause: 'client disabled or gone' });
   return {

@@ -2,12 +2,20 @@ import type { ClientRecord, ClientStore, NewClientRecord } from '../core/client-
 import type { Clock } from '../core/clock';
 
 /**
- * Absorbs the client read on the authorizer's hot path. Only found clients are cached, for
- * `ttlMs`: disabling a client also revokes its grants, so this bounds only a concurrent-issue race.
- * Writes pass through and drop the cached entry.
+ * Clocks of different Lambda instances (and `issuedAt`'s whole seconds) may disagree by this much;
+ * a record fetched within it of a token's issue is treated as possibly older than the token.
+ */
+const ISSUE_TIME_SLACK_MS = 2000;
+
+/**
+ * Absorbs the client read on the authorizer's hot path. Only found clients are cached, for `ttlMs`.
+ * Disabling a client revokes the grants it finds; a grant written after that sweep (its request read
+ * the client just before the disable) is newer than any record cached before the disable, and a
+ * caller passing `freshSince` (the token's issue time) gets a fresh read for it. Writes pass through
+ * and drop the cached entry.
  */
 export class CachedClientStore implements ClientStore {
-  private readonly cache = new Map<string, { client: ClientRecord; until: number }>();
+  private readonly cache = new Map<string, { client: ClientRecord; fetchedAt: number; until: number }>();
 
   constructor(
     private readonly inner: ClientStore,
@@ -17,15 +25,18 @@ export class CachedClientStore implements ClientStore {
     private readonly maxEntries = 1000,
   ) {}
 
-  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+  async getClient(clientId: string, options: { readonly freshSince?: number } = {}) {
     const now = this.clock();
     const hit = this.cache.get(clientId);
-    if (hit !== undefined && hit.until > now) return hit.client;
+    const fetchedAfterIssue =
+      options.freshSince === undefined ||
+      (hit !== undefined && hit.fetchedAt > options.freshSince * 1000 + 1000 + ISSUE_TIME_SLACK_MS);
+    if (hit !== undefined && hit.until > now && fetchedAfterIssue) return hit.client;
     const client = await this.inner.getClient(clientId);
     this.cache.delete(clientId);
     if (client !== undefined && this.ttlMs > 0) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(clientId, { client, until: now + this.ttlMs });
+      this.cache.set(clientId, { client, fetchedAt: now, until: now + this.ttlMs });
     }
     return client;
   }

@@ -488,12 +488,11 @@ describe(`disable-client vs grants, ${ROUNDS} rounds`, () => {
   }, 60_000);
 
   /**
-   * PRODUCT GAP (see the report): with the authorizer's client cache warm (CLIENT_CACHE_TTL_SECONDS,
-   * 30 s as deployed), a token whose grant was written after disable-client's revocation sweep is
-   * allowed at /me until the cached client record expires: the grant is not revoked and the cache
-   * still says "enabled". README: "disable-client … its tokens die at once".
+   * With the authorizer's client cache warm (CLIENT_CACHE_TTL_SECONDS, 30 s as deployed), a token whose
+   * grant was written after disable-client's revocation sweep must still be refused at once: it is
+   * newer than the cached client record, so the authorizer reads the client again.
    */
-  it.fails('leaves no token of the disabled client usable at a warm authorizer either', async () => {
+  it('leaves no token of the disabled client usable at a warm authorizer either', async () => {
     const { answers, happened } = await round(0, true, 'warm');
     expect(happened).toBe(true);
     const issued = tokensOf(answers[0] as APIGatewayProxyResult);
