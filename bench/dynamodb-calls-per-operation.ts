@@ -1,0 +1,191 @@
+import type { Environment } from '../lambdas/handlers/environment-reader';
+import { createDynamoDbDocumentClient } from '../lambdas/store/dynamodb-client';
+import { createTablesIfMissing } from '../lambdas/store/table-definitions';
+import type { BenchBackend } from './bench-backend';
+import { BENCH_USER, SERVICE_TABLES } from './bench-users';
+import { DynamoDbCallCounter, type DynamoDbCallCounts, describeCalls } from './dynamodb-call-counter';
+import {
+  buildInProcessLambdas,
+  type ClientCredentials,
+  createBenchClient,
+  type InProcessLambdas,
+  jsonBody,
+} from './in-process-lambdas';
+import { instrumentDynamoDbClients } from './instrument-dynamodb-clients';
+
+export type CountedOperation =
+  | 'password'
+  | 'password_wrong'
+  | 'refresh_token'
+  | 'client_credentials'
+  | 'authorizer'
+  | 'revocation';
+
+export interface OperationCalls {
+  readonly operation: CountedOperation;
+  /** The first call of a freshly built handler (empty caches, new SDK client). */
+  readonly cold: DynamoDbCallCounts;
+  /** The most frequent count among the calls after the first. */
+  readonly warm: DynamoDbCallCounts;
+  readonly warmSamples: number;
+  /** False when the warm calls did not all cost the same. */
+  readonly warmStable: boolean;
+}
+
+interface Scenario<Prepared> {
+  readonly operation: CountedOperation;
+  /** Uncounted set-up for call `i` (issuing the token it will use). */
+  prepare(setup: InProcessLambdas, i: number): Promise<Prepared>;
+  /** The counted call; throws unless it had the expected outcome. */
+  run(lambdas: InProcessLambdas, prepared: Prepared): Promise<void>;
+}
+
+const expectStatus = async (call: Promise<{ statusCode: number; body: string }>, status: number) => {
+  const result = await call;
+  if (result.statusCode !== status) {
+    throw new Error(`expected ${status}, got ${result.statusCode} ${result.body.slice(0, 200)}`);
+  }
+  return result;
+};
+
+/**
+ * DynamoDB calls per operation, counted by a middleware on the handlers' own SDK clients
+ * (`instrumentDynamoDbClients`). Each operation gets freshly built Lambdas: call 0 is cold, the
+ * next `warmSamples` are warm.
+ */
+export async function measureDynamoDbCallsPerOperation(
+  backend: Pick<BenchBackend, 'dynamodbEndpoint' | 'hookUrl' | 'hookSecret'>,
+  warmSamples: number,
+): Promise<OperationCalls[]> {
+  const env: Environment = {
+    CLIENTS_TABLE: SERVICE_TABLES.clients,
+    GRANTS_TABLE: SERVICE_TABLES.grants,
+    DYNAMODB_ENDPOINT: backend.dynamodbEndpoint,
+    AUTH_CHECK_URL: backend.hookUrl,
+    AUTH_CHECK_SECRET: backend.hookSecret,
+    REQUIRE_SSL: 'false',
+    LOG_LEVEL: 'SILENT',
+  };
+  const { client } = createDynamoDbDocumentClient({ endpoint: backend.dynamodbEndpoint });
+  await createTablesIfMissing(client, SERVICE_TABLES);
+  client.destroy();
+
+  const counter = new DynamoDbCallCounter();
+  const uninstall = instrumentDynamoDbClients(counter);
+  try {
+    const setup = buildInProcessLambdas(env);
+    const credentials = await createBenchClient(setup);
+    const results: OperationCalls[] = [];
+    for (const scenario of scenarios(credentials)) {
+      results.push(await measure(scenario as Scenario<unknown>, env, setup, counter, warmSamples));
+    }
+    return results;
+  } finally {
+    uninstall();
+  }
+}
+
+async function measure<Prepared>(
+  scenario: Scenario<Prepared>,
+  env: Environment,
+  setup: InProcessLambdas,
+  counter: DynamoDbCallCounter,
+  warmSamples: number,
+): Promise<OperationCalls> {
+  const lambdas = buildInProcessLambdas(env);
+  const samples: DynamoDbCallCounts[] = [];
+  for (let i = 0; i <= warmSamples; i += 1) {
+    const prepared = await scenario.prepare(setup, i);
+    counter.reset();
+    await scenario.run(lambdas, prepared).catch((error: unknown) => {
+      throw new Error(`${scenario.operation}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    samples.push(counter.snapshot());
+  }
+  const [cold, ...warm] = samples as [DynamoDbCallCounts, ...DynamoDbCallCounts[]];
+  const byShape = new Map<string, { counts: DynamoDbCallCounts; n: number }>();
+  for (const sample of warm) {
+    const key = describeCalls(sample);
+    const entry = byShape.get(key) ?? { counts: sample, n: 0 };
+    entry.n += 1;
+    byShape.set(key, entry);
+  }
+  const mode = [...byShape.values()].sort((a, b) => b.n - a.n)[0];
+  return {
+    operation: scenario.operation,
+    cold,
+    warm: mode?.counts ?? cold,
+    warmSamples: warm.length,
+    warmStable: byShape.size <= 1,
+  };
+}
+
+function scenarios(client: ClientCredentials): Scenario<unknown>[] {
+  const login = async (setup: InProcessLambdas) =>
+    jsonBody(
+      await expectStatus(
+        setup.token(
+          { grant_type: 'password', username: BENCH_USER.username, password: BENCH_USER.password },
+          client,
+        ),
+        200,
+      ),
+    );
+  const none = async () => undefined;
+  const password: Scenario<undefined> = {
+    operation: 'password',
+    prepare: none,
+    run: async (lambdas) => {
+      await expectStatus(
+        lambdas.token(
+          { grant_type: 'password', username: BENCH_USER.username, password: BENCH_USER.password },
+          client,
+        ),
+        200,
+      );
+    },
+  };
+  const wrongPassword: Scenario<string> = {
+    operation: 'password_wrong',
+    // A new username each time: one user's failures would reach the lockout threshold.
+    prepare: async (_setup, i) => `unknown-user-${process.pid}-${i}-${Date.now()}`,
+    run: async (lambdas, username) => {
+      await expectStatus(lambdas.token({ grant_type: 'password', username, password: 'wrong' }, client), 400);
+    },
+  };
+  const refresh: Scenario<string> = {
+    operation: 'refresh_token',
+    prepare: async (setup) => String((await login(setup)).refresh_token),
+    run: async (lambdas, refreshToken) => {
+      await expectStatus(
+        lambdas.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, client),
+        200,
+      );
+    },
+  };
+  const clientCredentials: Scenario<undefined> = {
+    operation: 'client_credentials',
+    prepare: none,
+    run: async (lambdas) => {
+      await expectStatus(lambdas.token({ grant_type: 'client_credentials' }, client), 200);
+    },
+  };
+  const authorizer: Scenario<string> = {
+    operation: 'authorizer',
+    prepare: async (setup) => String((await login(setup)).access_token),
+    run: async (lambdas, accessToken) => {
+      if (!(await lambdas.authorize(accessToken))) throw new Error('authorizer denied a valid token');
+    },
+  };
+  const revocation: Scenario<string> = {
+    operation: 'revocation',
+    prepare: async (setup) => String((await login(setup)).refresh_token),
+    run: async (lambdas, refreshToken) => {
+      await expectStatus(
+        lambdas.revoke({ token: refreshToken, token_type_hint: 'refresh_token' }, client),
+        200,
+      );
+    },
+  };
+  return [password, wrongPassword, refresh, clientCredentials, authorizer, revocation] as Scenario<unknown>[];
+}
