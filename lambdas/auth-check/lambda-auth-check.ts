@@ -1,4 +1,4 @@
-import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeCommandInput, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AuthCheck, AuthCheckRequest } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import type { UserIdHook } from './http-auth-check';
@@ -7,8 +7,12 @@ import { parseAuthCheckAnswer } from './parse-auth-check-answer';
 const DEFAULT_TIMEOUT_MS = 3000;
 
 export interface LambdaAuthCheckOptions {
-  /** Build it once at module scope; give it `maxAttempts` that fit inside `timeoutMs`. */
-  readonly lambda: LambdaClient;
+  /**
+   * Build it once at module scope; give it `maxAttempts` that fit inside `timeoutMs`. A promise of
+   * the client lets the composition root load `@aws-sdk/client-lambda` with `import()` only when a
+   * Lambda hook is configured; a rejected promise fails each call with `DependencyUnavailable`.
+   */
+  readonly lambda: LambdaClient | Promise<LambdaClient>;
   /** Name, ARN or partial ARN of the deployer's AuthCheck function. */
   readonly functionName: string;
   /** Budget for the whole invocation, retries included, in milliseconds. Defaults to 3000. */
@@ -37,16 +41,21 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new Error('AuthCheck timeoutMs must be a positive integer');
   }
+  // `InvokeCommand` is a value: importing it statically would load the SDK in every bundle that
+  // links this module, hook configured or not. Loaded once, with the hook.
+  const sdk = import('@aws-sdk/client-lambda');
+  // Failures are reported by each call (invokeWithin), not as an unhandled rejection at start-up.
+  for (const loading of [sdk, lambda]) if (loading instanceof Promise) loading.catch(() => undefined);
   const encoder = new TextEncoder();
 
   return async (payload) => {
-    const command = new InvokeCommand({
+    const input: InvokeCommandInput = {
       FunctionName: functionName,
       InvocationType: 'RequestResponse',
       Payload: encoder.encode(JSON.stringify(payload)),
-    });
+    };
 
-    const output = await invokeWithin(lambda, command, timeoutMs, functionName);
+    const output = await invokeWithin(sdk, lambda, input, timeoutMs, functionName);
 
     if (output.FunctionError !== undefined) {
       // The error payload is not quoted: a failing function may have put the event, password and
@@ -81,8 +90,9 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
 // The abort signal stops the SDK's request; the race guarantees the deadline even if some stage of
 // the SDK (credentials, body collection) does not watch the signal.
 const invokeWithin = async (
-  lambda: LambdaClient,
-  command: InvokeCommand,
+  sdk: Promise<typeof import('@aws-sdk/client-lambda')>,
+  lambda: LambdaClient | Promise<LambdaClient>,
+  input: InvokeCommandInput,
   timeoutMs: number,
   functionName: string,
 ): Promise<InvokeCommandOutput> => {
@@ -98,8 +108,12 @@ const invokeWithin = async (
       reject(error);
     }, timeoutMs);
   });
+  const invoke = async () => {
+    const [{ InvokeCommand }, client] = await Promise.all([sdk, lambda]);
+    return client.send(new InvokeCommand(input), { abortSignal: controller.signal });
+  };
   try {
-    return await Promise.race([lambda.send(command, { abortSignal: controller.signal }), deadline]);
+    return await Promise.race([invoke(), deadline]);
   } catch (error) {
     if (error instanceof DependencyUnavailable) throw error;
     throw new DependencyUnavailable(

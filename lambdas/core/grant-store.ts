@@ -59,6 +59,18 @@ export interface GrantStore {
    * it: false if it did not exist or was revoked already (the first revocation time is kept).
    */
   revokeGrant(grantId: string, revokedAt: number): Promise<boolean>;
+  /**
+   * Revokes the grant in one conditional write, only if `tokenHash` is the hash of its current access
+   * or refresh token and it was issued to `clientId` (RFC 7009 §2.1). True when this call revoked it;
+   * false for no such grant, another client's grant, a token that is not current, or a grant that was
+   * revoked already.
+   */
+  revokeGrantByToken(
+    grantId: string,
+    clientId: string,
+    tokenHash: string,
+    revokedAt: number,
+  ): Promise<boolean>;
   /** Every grant id of a user (by `userKeyOf`), whichever client it was issued to. */
   listGrantIdsByUser(userKey: string): Promise<string[]>;
   listGrantIdsByClient(clientId: string): Promise<string[]>;

@@ -6,9 +6,9 @@ import {
 } from './authenticated-form-request';
 import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
-import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
 import { InvalidRequest } from './oauth-errors';
+import { hashSecret, parseToken } from './token-secrets';
 
 export interface RevocationDeps {
   readonly clients: ClientStore;
@@ -32,8 +32,7 @@ export interface RevocationDeps {
  * rotated-away and other clients' tokens resolve without effect, so the answer (200) tells the
  * caller nothing about tokens it does not hold (§2.2). Store failures propagate as `DependencyUnavailable` (503 at the HTTP edge).
  *
- * DynamoDB: client GetItem + grant GetItem (owner and hash check) + one UpdateItem, which is skipped
- * when nothing is to be revoked.
+ * DynamoDB: the client read, then one conditional UpdateItem that checks owner and token itself.
  */
 export async function revokeToken(
   request: FormHttpRequest,
@@ -43,15 +42,18 @@ export async function revokeToken(
   const { client, params } = await authenticateFormRequest(request, config, deps);
   const token = params.get('token');
   if (token === undefined) throw new InvalidRequest('The token parameter is required');
-  const found = await findPresentedToken(token, deps.grants);
-  if (found === undefined || found.grant.clientId !== client.clientId) return;
-  if (found.grant.revokedAt !== undefined) return;
-  const revoked = await deps.grants.revokeGrant(found.grant.grantId, toEpochSeconds(deps.clock()));
-  // False only when the grant vanished (TTL) between the read and the write: nothing left to revoke.
+  const parsed = parseToken(token);
+  if (parsed === undefined) return;
+  const revoked = await deps.grants.revokeGrantByToken(
+    parsed.grantId,
+    client.clientId,
+    hashSecret(parsed.secret),
+    toEpochSeconds(deps.clock()),
+  );
   if (revoked) {
     deps.audit({
       type: 'grant_revoked',
-      grantId: found.grant.grantId,
+      grantId: parsed.grantId,
       clientId: client.clientId,
       reason: 'revocation_endpoint',
     });

@@ -1,4 +1,3 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createHttpUserIdHook, parseAuthCheckUrl, type UserIdHook } from '../auth-check/http-auth-check';
 import { createLambdaUserIdHook } from '../auth-check/lambda-auth-check';
 import type { AuthCheck } from '../core/auth-check';
@@ -52,11 +51,16 @@ function buildUserIdHook(
   if (functionName === undefined) return undefined;
   const endpoint = reader.optional(`${prefix}_LAMBDA_ENDPOINT`);
   const region = reader.optional('AWS_REGION');
-  const lambda = new LambdaClient({
-    // One attempt: the timeout covers the whole call, and a retried password check doubles the latency.
-    maxAttempts: 1,
-    ...awsClientLocation({ endpoint, region }),
-  });
+  // Imported only here: a container whose hook is HTTP never loads the Lambda SDK (cold start). The
+  // import starts now, so the client is still built once, during init, not on the first request.
+  const lambda = import('@aws-sdk/client-lambda').then(
+    ({ LambdaClient }) =>
+      new LambdaClient({
+        // One attempt: the timeout covers the whole call, and a retried password check doubles the latency.
+        maxAttempts: 1,
+        ...awsClientLocation({ endpoint, region }),
+      }),
+  );
   return createLambdaUserIdHook({ lambda, functionName, timeoutMs });
 }
 

@@ -237,6 +237,42 @@ export class DynamoDbGrantStore implements GrantStore {
     }
   }
 
+  async revokeGrantByToken(
+    grantId: string,
+    clientId: string,
+    tokenHash: string,
+    revokedAt: number,
+  ): Promise<boolean> {
+    try {
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { grantId },
+          UpdateExpression: 'SET #revokedAt = if_not_exists(#revokedAt, :revokedAt)',
+          // Comparing hashes (not secrets) in the condition leaks nothing about the token.
+          ConditionExpression:
+            '#clientId = :clientId AND (#accessHash = :tokenHash OR #refreshHash = :tokenHash)',
+          ExpressionAttributeNames: {
+            '#revokedAt': 'revokedAt',
+            '#clientId': 'clientId',
+            '#accessHash': 'accessHash',
+            '#refreshHash': 'refreshHash',
+          },
+          ExpressionAttributeValues: {
+            ':revokedAt': revokedAt,
+            ':clientId': clientId,
+            ':tokenHash': tokenHash,
+          },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return output.Attributes?.revokedAt === undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure('revokeGrantByToken', error);
+    }
+  }
+
   listGrantIdsByUser(userKey: string): Promise<string[]> {
     return this.queryGrantIds('listGrantIdsByUser', GRANTS_BY_USER_INDEX, GRANTS_USER_KEY_ATTRIBUTE, userKey);
   }

@@ -78,6 +78,19 @@ export class InMemoryGrantStore implements GrantStore {
     return true;
   }
 
+  async revokeGrantByToken(
+    grantId: string,
+    clientId: string,
+    tokenHash: string,
+    revokedAt: number,
+  ): Promise<boolean> {
+    const grant = this.grants.get(grantId);
+    if (grant === undefined || grant.clientId !== clientId || grant.revokedAt !== undefined) return false;
+    if (grant.accessHash !== tokenHash && grant.refreshHash !== tokenHash) return false;
+    this.grants.set(grantId, { ...grant, revokedAt });
+    return true;
+  }
+
   async listGrantIdsByUser(userKey: string): Promise<string[]> {
     return [...this.grants.values()]
       .filter((grant) => grant.userId !== undefined && userKeyOf(grant.userId) === userKey)

@@ -364,6 +364,36 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         });
       });
 
+      describe('revokeGrantByToken', () => {
+        it('revokes by the current access or refresh hash of the owning client, once', async () => {
+          await grants.createGrant(aPasswordGrant());
+          await grants.createGrant(aPasswordGrant({ grantId: 'grant-2' }));
+          expect(await grants.revokeGrantByToken('grant-1', 'client-a', 'access-hash-1', NOW + 5)).toBe(true);
+          expect(await grants.revokeGrantByToken('grant-1', 'client-a', 'refresh-hash-1', NOW + 50)).toBe(
+            false,
+          );
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ revokedAt: NOW + 5 }));
+          expect(await grants.revokeGrantByToken('grant-2', 'client-a', 'refresh-hash-1', NOW + 7)).toBe(
+            true,
+          );
+          expect((await grants.getGrant('grant-2'))?.revokedAt).toBe(NOW + 7);
+        });
+
+        it('leaves the grant alone for another client, a stale or forged hash, or an unknown grant', async () => {
+          await grants.createGrant(aPasswordGrant());
+          expect(await grants.revokeGrantByToken('grant-1', 'client-b', 'access-hash-1', NOW)).toBe(false);
+          expect(await grants.revokeGrantByToken('grant-1', 'client-a', 'refresh-hash-0', NOW)).toBe(false);
+          expect(await grants.revokeGrantByToken('nope', 'client-a', 'access-hash-1', NOW)).toBe(false);
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
+          expect(await grants.getGrant('nope')).toBeUndefined();
+        });
+
+        it('matches a client_credentials grant (no refresh token) by its access hash only', async () => {
+          await grants.createGrant(aClientCredentialsGrant());
+          expect(await grants.revokeGrantByToken('grant-cc', 'client-a', 'access-hash-cc', NOW)).toBe(true);
+        });
+      });
+
       describe('listing', () => {
         beforeEach(async () => {
           await Promise.all([
