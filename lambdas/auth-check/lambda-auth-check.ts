@@ -9,7 +9,7 @@ const DEFAULT_TIMEOUT_MS = 3000;
 export interface LambdaAuthCheckOptions {
   /**
    * Build it once at module scope; give it `maxAttempts` that fit inside `timeoutMs`. A promise of
-   * the client lets the composition root load `@aws-sdk/client-lambda` with `import()` only when a
+   * the client lets the composition root load the SDK (`import('./lambda-sdk')`) only when a
    * Lambda hook is configured; a rejected promise fails each call with `DependencyUnavailable`.
    */
   readonly lambda: LambdaClient | Promise<LambdaClient>;
@@ -42,8 +42,8 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
     throw new Error('AuthCheck timeoutMs must be a positive integer');
   }
   // `InvokeCommand` is a value: importing it statically would load the SDK in every bundle that
-  // links this module, hook configured or not. Loaded once, with the hook.
-  const sdk = import('@aws-sdk/client-lambda');
+  // links this module, hook configured or not. Loaded once, when the hook is built.
+  const sdk = import('./lambda-sdk');
   // Failures are reported by each call (invokeWithin), not as an unhandled rejection at start-up.
   for (const loading of [sdk, lambda]) if (loading instanceof Promise) loading.catch(() => undefined);
   const encoder = new TextEncoder();
@@ -90,7 +90,7 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
 // The abort signal stops the SDK's request; the race guarantees the deadline even if some stage of
 // the SDK (credentials, body collection) does not watch the signal.
 const invokeWithin = async (
-  sdk: Promise<typeof import('@aws-sdk/client-lambda')>,
+  sdk: Promise<typeof import('./lambda-sdk')>,
   lambda: LambdaClient | Promise<LambdaClient>,
   input: InvokeCommandInput,
   timeoutMs: number,

@@ -30,18 +30,33 @@ export interface GrantRecord {
   readonly expiresAt: number;
 }
 
-/** What a successful refresh writes, replacing the current tokens in one conditional update. */
-export interface GrantRotation {
+/**
+ * A refresh token presented for redemption and the tokens that replace it. The store writes them in
+ * one conditional update that is also the whole check: the grant exists, belongs to `clientId`, is
+ * not revoked, has `presentedHash` as its current refresh hash, unexpired at `now`, and, when given,
+ * belongs to `userKey` and contains every token of `scope`. This is what makes a refresh single-use.
+ */
+export interface RefreshRedemption {
+  readonly clientId: string;
+  readonly presentedHash: string;
+  readonly now: number;
+  /** `userKeyOf` the request's `user_id`, when it sent one. */
+  readonly userKey?: string;
+  /** The narrowed scope of the new access token, when the request asked; absent: the grant's scope. */
+  readonly scope?: readonly string[];
   readonly accessHash: string;
   readonly accessExpiresAt: number;
-  readonly accessScope: readonly string[];
   readonly refreshHash: string;
   readonly refreshExpiresAt: number;
-  readonly consumedRefreshHashes: readonly string[];
-  readonly issuedAt: number;
-  readonly rotatedAt: number;
   readonly expiresAt: number;
 }
+
+/**
+ * Consumed refresh hashes kept for reuse detection: a list that reaches `TRIM_AT` is cut back to the
+ * last `KEPT` (one extra write every 64 refreshes instead of one per refresh). Enough history to
+ * recognise any replay in practice while keeping the item small (< 6 KB).
+ */
+export const CONSUMED_REFRESH_HASHES = Object.freeze({ KEPT: 64, TRIM_AT: 128 });
 
 /** Storage port for grants. Adapters throw `DependencyUnavailable` on any backend failure. */
 export interface GrantStore {
@@ -50,10 +65,12 @@ export interface GrantStore {
   /** Strongly consistent read. */
   getGrant(grantId: string): Promise<GrantRecord | undefined>;
   /**
-   * Replaces the current tokens only if the grant still has `expectedRefreshHash` and is not revoked;
-   * otherwise throws `GrantAlreadyRotated` and writes nothing. This is what makes a refresh single-use.
+   * Redeems a refresh token (see `RefreshRedemption`): sets the new hashes and lifetimes, the access
+   * scope, `issuedAt` = `rotatedAt` = `now`, and appends the presented hash to the consumed ones.
+   * Answers the grant as written, or undefined when any condition failed (nothing is written; the
+   * caller reads the grant to say why). Of concurrent redemptions of one token exactly one succeeds.
    */
-  rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void>;
+  redeemRefreshToken(grantId: string, redemption: RefreshRedemption): Promise<GrantRecord | undefined>;
   /**
    * Marks the grant revoked (all its tokens die at once). Returns true only when this call revoked
    * it: false if it did not exist or was revoked already (the first revocation time is kept).
@@ -74,12 +91,4 @@ export interface GrantStore {
   /** Every grant id of a user (by `userKeyOf`), whichever client it was issued to. */
   listGrantIdsByUser(userKey: string): Promise<string[]>;
   listGrantIdsByClient(clientId: string): Promise<string[]>;
-}
-
-/** The conditional rotation lost: the refresh token was consumed concurrently or the grant revoked. */
-export class GrantAlreadyRotated extends Error {
-  constructor(readonly grantId: string) {
-    super('grant was already rotated or revoked');
-    this.name = 'GrantAlreadyRotated';
-  }
 }

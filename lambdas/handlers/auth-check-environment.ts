@@ -53,7 +53,7 @@ function buildUserIdHook(
   const region = reader.optional('AWS_REGION');
   // Imported only here: a container whose hook is HTTP never loads the Lambda SDK (cold start). The
   // import starts now, so the client is still built once, during init, not on the first request.
-  const lambda = import('@aws-sdk/client-lambda').then(
+  const lambda = import('../auth-check/lambda-sdk').then(
     ({ LambdaClient }) =>
       new LambdaClient({
         // One attempt: the timeout covers the whole call, and a retried password check doubles the latency.

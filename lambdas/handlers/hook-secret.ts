@@ -1,19 +1,6 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
-import { awsClientLocation } from './aws-client-location';
 import type { EnvironmentReader } from './environment-reader';
-
-/** Re-read at most this often, so a rotated secret reaches warm containers within minutes. */
-const CACHE_MS = 5 * 60 * 1000;
-/**
- * A GetSecretValue answers in milliseconds; a silent endpoint must not hold the request until the
- * Lambda's deadline. 2 attempts × 1 s (+ backoff) stays inside the AuthCheck's own 3 s budget.
- */
-const SECRETS_REQUEST_TIMEOUT_MS = 1000;
-const SECRETS_CONNECTION_TIMEOUT_MS = 500;
 
 export interface HookSecret {
   /** For the hook adapter: the secret loaded for the current invocation. */
@@ -24,31 +11,36 @@ export interface HookSecret {
 
 /**
  * The hooks' HMAC secret from Secrets Manager, through middy's secrets-manager middleware
- * (prefetched at cold start, cached `CACHE_MS`). `endpoint` is for emulators (moto) only.
+ * (prefetched at cold start, cached 5 minutes). `endpoint` is for emulators (moto) only.
  * A failed fetch surfaces as middy's "Failed to resolve internal values", answered as 503.
+ *
+ * The middleware and the SDK client are loaded with `import()`, so only a Lambda configured with a
+ * secret ARN pays for them at cold start. The import starts here, during init, so the secret is
+ * still prefetched before the first request.
  */
 export function secretsManagerHookSecret(
   secretArn: string,
   options: { endpoint?: string; region?: string } = {},
 ): HookSecret {
   let current: string | undefined;
-  const fetch = secretsManager({
-    AwsClient: SecretsManagerClient,
-    awsClientOptions: {
-      maxAttempts: 2,
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: SECRETS_CONNECTION_TIMEOUT_MS,
-        requestTimeout: SECRETS_REQUEST_TIMEOUT_MS,
-        throwOnRequestTimeout: true,
-      }),
-      ...awsClientLocation(options),
+  const loading = import('./hook-secret-fetch').then(({ createHookSecretFetch }) =>
+    createHookSecretFetch(secretArn, options),
+  );
+  // A failed import is reported by each request (below), not as an unhandled rejection at init.
+  loading.catch(() => undefined);
+  const fetch: middy.MiddlewareObj = {
+    before: async (request) => {
+      let middleware: middy.MiddlewareObj;
+      try {
+        middleware = await loading;
+      } catch (error) {
+        throw new DependencyUnavailable('secrets', 'Secrets Manager client could not be loaded', {
+          cause: error,
+        });
+      }
+      await middleware.before?.(request);
     },
-    fetchData: { hookSecret: secretArn },
-    // middy's cache is process-wide: key it by where the secret comes from, not one fixed name.
-    cacheKey: `hook-secret:${options.endpoint ?? 'aws'}:${secretArn}`,
-    setToContext: true,
-    cacheExpiry: CACHE_MS,
-  });
+  };
   const capture: middy.MiddlewareObj = {
     before: (request) => {
       const value = (request.context as unknown as Record<string, unknown>).hookSecret;
@@ -61,7 +53,7 @@ export function secretsManagerHookSecret(
         throw new DependencyUnavailable('secrets', 'hook secret is not a non-empty string');
       return current;
     },
-    middlewares: [fetch as middy.MiddlewareObj, capture],
+    middlewares: [fetch, capture],
   };
 }
 

@@ -8,10 +8,10 @@ import {
 import { isValidUserId, type UserId, userKeyOf } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import {
-  GrantAlreadyRotated,
+  CONSUMED_REFRESH_HASHES,
   type GrantRecord,
-  type GrantRotation,
   type GrantStore,
+  type RefreshRedemption,
 } from '../core/grant-store';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 import {
@@ -25,7 +25,7 @@ const GRANT_TYPES: readonly GrantRecord['grantType'][] = ['password', 'client_cr
 
 /**
  * Names the refresh hash of a rotation whose outcome was unknown and that must never land from now
- * on (see `settleRotation`). Every rotation's condition refuses to write the hash fenced here.
+ * on (see `settleRedemption`). Every redemption's condition refuses to write the hash fenced here.
  */
 const FENCE_ATTRIBUTE = 'fencedRefreshHash';
 /** Consistent reads (each with the SDK's own retries) that settle an unknown rotation. */
@@ -127,62 +127,124 @@ export class DynamoDbGrantStore implements GrantStore {
     return item === undefined ? undefined : fromItem(item, 'getGrant');
   }
 
-  async rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void> {
-    const changes: Record<keyof GrantRotation, unknown> = {
-      accessHash: rotation.accessHash,
-      accessExpiresAt: rotation.accessExpiresAt,
-      accessScope: [...rotation.accessScope],
-      refreshHash: rotation.refreshHash,
-      refreshExpiresAt: rotation.refreshExpiresAt,
-      consumedRefreshHashes: [...rotation.consumedRefreshHashes],
-      issuedAt: rotation.issuedAt,
-      rotatedAt: rotation.rotatedAt,
-      expiresAt: rotation.expiresAt,
-    };
-    const names = Object.keys(changes);
+  async redeemRefreshToken(grantId: string, r: RefreshRedemption): Promise<GrantRecord | undefined> {
+    const scopeTokens = r.scope ?? [];
+    const conditions = [
+      '#clientId = :clientId',
+      'attribute_not_exists(#revokedAt)',
+      '#refreshHash = :presentedHash',
+      '#refreshExpiresAt > :now',
+      // A fenced hash is one an earlier, unanswered attempt wrote: it must never land late.
+      '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
+      ...(r.userKey === undefined ? [] : ['#userKey = :userKey']),
+      ...scopeTokens.map((_, index) => `contains(#scope, :scope${index})`),
+    ];
+    let attributes: Item | undefined;
     try {
-      // One conditional write is the whole single-use guarantee: of concurrent refreshes with the same
-      // token exactly one matches the stored hash; the others fail the condition and write nothing.
+      // One conditional write is the whole check and the whole single-use guarantee: of concurrent
+      // refreshes with the same token exactly one matches the stored hash; the others write nothing.
+      const output = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { grantId },
+          UpdateExpression:
+            'SET #accessHash = :accessHash, #accessExpiresAt = :accessExpiresAt, ' +
+            `#accessScope = ${r.scope === undefined ? '#scope' : ':accessScope'}, ` +
+            '#refreshHash = :refreshHash, #refreshExpiresAt = :refreshExpiresAt, ' +
+            '#issuedAt = :now, #rotatedAt = :now, #expiresAt = :expiresAt, ' +
+            '#consumed = list_append(if_not_exists(#consumed, :noHashes), :presentedHashes)',
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: {
+            '#clientId': 'clientId',
+            '#revokedAt': 'revokedAt',
+            '#refreshHash': 'refreshHash',
+            '#refreshExpiresAt': 'refreshExpiresAt',
+            '#fence': FENCE_ATTRIBUTE,
+            '#accessHash': 'accessHash',
+            '#accessExpiresAt': 'accessExpiresAt',
+            '#accessScope': 'accessScope',
+            '#scope': 'scope',
+            '#issuedAt': 'issuedAt',
+            '#rotatedAt': 'rotatedAt',
+            '#expiresAt': 'expiresAt',
+            '#consumed': 'consumedRefreshHashes',
+            ...(r.userKey === undefined ? {} : { '#userKey': GRANTS_USER_KEY_ATTRIBUTE }),
+          },
+          ExpressionAttributeValues: {
+            ':clientId': r.clientId,
+            ':presentedHash': r.presentedHash,
+            ':now': r.now,
+            ':accessHash': r.accessHash,
+            ':accessExpiresAt': r.accessExpiresAt,
+            ...(r.scope === undefined ? {} : { ':accessScope': [...r.scope] }),
+            ':refreshHash': r.refreshHash,
+            ':refreshExpiresAt': r.refreshExpiresAt,
+            ':expiresAt': r.expiresAt,
+            ':noHashes': [],
+            ':presentedHashes': [r.presentedHash],
+            ...(r.userKey === undefined ? {} : { ':userKey': r.userKey }),
+            ...Object.fromEntries(scopeTokens.map((token, index) => [`:scope${index}`, token])),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      attributes = output.Attributes;
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        // A retried redemption (first answer lost) fails its condition against its own write:
+        // recognise it by the refresh hash it wrote, instead of calling it a replay.
+        const current = await this.getGrant(grantId);
+        return current?.refreshHash === r.refreshHash && current.revokedAt === undefined
+          ? current
+          : undefined;
+      }
+      const settled = await this.settleRedemption(grantId, r.presentedHash, r.refreshHash);
+      if (settled !== undefined) return settled;
+      throw storeFailure('redeemRefreshToken', error);
+    }
+    const redeemed = fromItem(attributes ?? {}, 'redeemRefreshToken');
+    if (redeemed.consumedRefreshHashes.length >= CONSUMED_REFRESH_HASHES.TRIM_AT) {
+      await this.trimConsumedHashes(grantId, redeemed);
+    }
+    return redeemed;
+  }
+
+  /**
+   * Cuts the consumed hashes back to the last `KEPT`, only while the grant is still as just written.
+   * Best effort: a failure leaves a longer list, which the next redemption trims.
+   */
+  private async trimConsumedHashes(grantId: string, grant: GrantRecord): Promise<void> {
+    try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { grantId },
-          UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}`,
-          ConditionExpression:
-            '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt) AND ' +
-            '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
-          ExpressionAttributeNames: {
-            ...Object.fromEntries(names.map((name) => [`#${name}`, name])),
-            '#revokedAt': 'revokedAt',
-            '#fence': FENCE_ATTRIBUTE,
-          },
+          UpdateExpression: 'SET #consumed = :kept',
+          ConditionExpression: '#refreshHash = :refreshHash',
+          ExpressionAttributeNames: { '#consumed': 'consumedRefreshHashes', '#refreshHash': 'refreshHash' },
           ExpressionAttributeValues: {
-            ...Object.fromEntries(names.map((name) => [`:${name}`, changes[name as keyof GrantRotation]])),
-            ':expectedRefreshHash': expectedRefreshHash,
+            ':kept': grant.consumedRefreshHashes.slice(-CONSUMED_REFRESH_HASHES.KEPT),
+            ':refreshHash': grant.refreshHash,
           },
         }),
       );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        // A retried rotation (first answer lost) fails its condition against its own write:
-        // recognise it by the refresh hash it wrote, instead of calling it a replay.
-        const current = await this.getGrant(grantId);
-        if (current?.refreshHash === rotation.refreshHash && current.revokedAt === undefined) return;
-        throw new GrantAlreadyRotated(grantId);
-      }
-      if (await this.settleRotation(grantId, expectedRefreshHash, rotation.refreshHash)) return;
-      throw storeFailure('rotateGrant', error);
+    } catch {
+      // Nothing to undo: the list is only longer than it needs to be.
     }
   }
 
   /**
-   * The rotation failed without an answer (timeouts, lost answers, 5xx after every retry): it may
+   * The redemption failed without an answer (timeouts, lost answers, 5xx after every retry): it may
    * have landed, or may still land. Before the client is told 503, settle it so that the 503 is true:
    * fence the new hash out (a late copy of the write then fails its condition) and read the grant.
-   * Answers true when the rotation did land, so the caller can hand out the new tokens after all.
-   * When neither the fence nor the read gets through, the outcome stays unknown (false).
+   * Answers the grant when the redemption did land, so the caller can hand out the new tokens after
+   * all. When neither the fence nor the read gets through, the outcome stays unknown (undefined).
    */
-  private async settleRotation(grantId: string, expectedRefreshHash: string, newRefreshHash: string) {
+  private async settleRedemption(
+    grantId: string,
+    expectedRefreshHash: string,
+    newRefreshHash: string,
+  ): Promise<GrantRecord | undefined> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -197,22 +259,24 @@ export class DynamoDbGrantStore implements GrantStore {
           },
         }),
       );
-      // Fenced while the old token was still current: the rotation never happened and never will.
-      return false;
+      // Fenced while the old token was still current: the redemption never happened and never will.
+      return undefined;
     } catch {
-      // The condition failed (the token moved on: ours or another rotation) or the outcome is
+      // The condition failed (the token moved on: ours or another redemption) or the outcome is
       // unknown again; the read decides.
     }
-    // The read is what tells a client its tokens apart from tokens nobody holds: worth a second try.
+    // The read is what tells a client's tokens apart from tokens nobody holds: worth a second try.
     for (let read = 0; read < SETTLE_READS; read += 1) {
       try {
         const current = await this.getGrant(grantId);
-        return current?.refreshHash === newRefreshHash && current.revokedAt === undefined;
+        return current?.refreshHash === newRefreshHash && current.revokedAt === undefined
+          ? current
+          : undefined;
       } catch {
         // Still failing: read again, or give up with the outcome unknown.
       }
     }
-    return false;
+    return undefined;
   }
 
   async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {

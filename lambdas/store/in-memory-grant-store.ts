@@ -1,10 +1,10 @@
 import { userKeyOf } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import {
-  GrantAlreadyRotated,
+  CONSUMED_REFRESH_HASHES,
   type GrantRecord,
-  type GrantRotation,
   type GrantStore,
+  type RefreshRedemption,
 } from '../core/grant-store';
 
 /**
@@ -33,7 +33,8 @@ const copyGrant = (grant: GrantRecord): GrantRecord => ({
 /**
  * `GrantStore` in a Map, for unit tests. Held to the same contract suite as `DynamoDbGrantStore`:
  * each method checks and writes without awaiting in between, which gives it the atomicity of
- * DynamoDB's conditional writes. Unlike DynamoDB it never deletes expired grants.
+ * DynamoDB's conditional writes. Unlike DynamoDB it never deletes expired grants. Its trimming of
+ * consumed hashes happens in the same step; DynamoDB's is a follow-up write with the same result.
  */
 export class InMemoryGrantStore implements GrantStore {
   private readonly grants = new Map<string, GrantRecord>();
@@ -52,23 +53,37 @@ export class InMemoryGrantStore implements GrantStore {
     return grant === undefined ? undefined : copyGrant(grant);
   }
 
-  async rotateGrant(grantId: string, expectedRefreshHash: string, rotation: GrantRotation): Promise<void> {
+  async redeemRefreshToken(grantId: string, r: RefreshRedemption): Promise<GrantRecord | undefined> {
     const grant = this.grants.get(grantId);
-    if (grant === undefined || grant.refreshHash !== expectedRefreshHash || grant.revokedAt !== undefined) {
-      throw new GrantAlreadyRotated(grantId);
+    if (
+      grant === undefined ||
+      grant.clientId !== r.clientId ||
+      grant.revokedAt !== undefined ||
+      grant.refreshHash !== r.presentedHash ||
+      (grant.refreshExpiresAt ?? 0) <= r.now ||
+      (r.userKey !== undefined && (grant.userId === undefined || userKeyOf(grant.userId) !== r.userKey)) ||
+      (r.scope !== undefined && !r.scope.every((token) => grant.scope.includes(token)))
+    ) {
+      return undefined;
     }
-    this.grants.set(grantId, {
+    const consumed = [...grant.consumedRefreshHashes, r.presentedHash];
+    const redeemed: GrantRecord = {
       ...grant,
-      accessHash: rotation.accessHash,
-      accessExpiresAt: rotation.accessExpiresAt,
-      accessScope: [...rotation.accessScope],
-      refreshHash: rotation.refreshHash,
-      refreshExpiresAt: rotation.refreshExpiresAt,
-      consumedRefreshHashes: [...rotation.consumedRefreshHashes],
-      issuedAt: rotation.issuedAt,
-      rotatedAt: rotation.rotatedAt,
-      expiresAt: rotation.expiresAt,
-    });
+      accessHash: r.accessHash,
+      accessExpiresAt: r.accessExpiresAt,
+      accessScope: [...(r.scope ?? grant.scope)],
+      refreshHash: r.refreshHash,
+      refreshExpiresAt: r.refreshExpiresAt,
+      consumedRefreshHashes:
+        consumed.length >= CONSUMED_REFRESH_HASHES.TRIM_AT
+          ? consumed.slice(-CONSUMED_REFRESH_HASHES.KEPT)
+          : consumed,
+      issuedAt: r.now,
+      rotatedAt: r.now,
+      expiresAt: r.expiresAt,
+    };
+    this.grants.set(grantId, redeemed);
+    return copyGrant(redeemed);
   }
 
   async revokeGrant(grantId: string, revokedAt: number): Promise<boolean> {

@@ -214,6 +214,25 @@ describe('createLambdaAuthCheck', () => {
     expect(error.message).toContain('150 ms');
   });
 
+  it('takes a promise of the client (loaded lazily) and uses it for every call', async () => {
+    const check = createLambdaAuthCheck({ lambda: Promise.resolve(lambda), functionName: FUNCTION_NAME });
+    expect(await check.checkCredentials(CREDENTIALS)).toBe('user-1');
+    expect(await check.checkCredentials(CREDENTIALS)).toBe('user-1');
+    expect(invocations).toHaveLength(2);
+  });
+
+  it('fails each call, not the start-up, when the client could not be built', async () => {
+    const check = createLambdaAuthCheck({
+      lambda: Promise.reject(new Error('Cannot find module @aws-sdk/client-lambda')),
+      functionName: FUNCTION_NAME,
+    });
+    // Let the rejection settle: it must not be reported as unhandled before anyone asks.
+    await new Promise((resolve) => setImmediate(resolve));
+    const error = await expectUnavailable(check.checkCredentials(CREDENTIALS));
+    expect(error.message).toContain('could not be invoked');
+    expect(invocations).toHaveLength(0);
+  });
+
   it('rejects bad configuration when built', () => {
     expect(() => createLambdaAuthCheck({ lambda, functionName: '' })).toThrow(/functionName/);
     expect(() => createLambdaAuthCheck({ lambda, functionName: FUNCTION_NAME, timeoutMs: -1 })).toThrow(

@@ -337,14 +337,26 @@ describe('store failures at the token endpoint', () => {
     else expect(result).toMatchObject({ name: 'lost-answer', client_secret: expect.any(String) });
   });
 
-  it('answers 503 when reading the grant for a refresh fails', async () => {
+  it('answers 503 when reading the grant to explain a refused refresh fails, and consumes nothing', async () => {
     const issued = await issueWithHealthyStack();
+    // A user_id that does not match makes the write's condition fail; the grant read that explains
+    // the refusal then fails too.
     proxy.fail(`GetItem ${tables.grants}`);
     const handler = buildTokenLambda(environment(fastFailingStore(proxyEndpoint)));
-    const { result, output } = await capturingOutput(() =>
-      handler(refreshRequest(issued.refresh_token as string), localLambdaContext('token')),
-    );
+    const mismatched = tokenRequest({
+      headers: { Authorization: basicAuthorization(client.client_id, client.client_secret) },
+      body: {
+        grant_type: 'refresh_token',
+        refresh_token: issued.refresh_token as string,
+        user_id: 'someone-else',
+      },
+    });
+    const { result, output } = await capturingOutput(() => handler(mismatched, localLambdaContext('token')));
     expectUnavailable(result, output);
+    proxy.clear();
+    const healthy = buildTokenLambda(environment());
+    const again = await healthy(refreshRequest(issued.refresh_token as string), localLambdaContext('token'));
+    expect(again.statusCode).toBe(200);
   });
 
   it('answers the admin function with {"error":"temporarily_unavailable"} when the store fails', async () => {

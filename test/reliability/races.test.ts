@@ -187,8 +187,6 @@ const on =
   (route: string, test: (request: ProxiedRequest) => boolean) =>
   (request: ProxiedRequest): boolean =>
     request.route === route && test(request);
-const grantRead = (request: ProxiedRequest) =>
-  request.operation === 'GetItem' && request.table === tables.grants;
 const clientRead = (request: ProxiedRequest) =>
   request.operation === 'GetItem' && request.table === tables.clients;
 const clientWrite = (request: ProxiedRequest) =>
@@ -237,22 +235,25 @@ async function withOrder<T>(
 
 // ---- concurrent refreshes -------------------------------------------------------------------------
 
-/** Holds every refresh's grant read on the token route until `count` of them have read. */
-function gateAllReads(count: number) {
-  let reads = 0;
+/**
+ * Holds the first `count` redemption writes on the token route until all of them have arrived, then
+ * lets them go together: only the write's condition can then stop all but one.
+ */
+function gateAllWrites(count: number) {
+  let writes = 0;
   let release: () => void = () => undefined;
-  const allRead = new Promise<void>((resolve) => {
+  const allArrived = new Promise<void>((resolve) => {
     release = resolve;
   });
   return {
     plan: (request: ProxiedRequest) => {
-      if (!on('token', grantRead)(request)) return undefined;
-      reads += 1;
-      if (reads === count) release();
-      return { kind: 'hold', until: Promise.race([allRead, sleep(ORDER_TIMEOUT_MS)]) } as const;
+      if (!on('token', isRotation)(request) || writes >= count) return undefined;
+      writes += 1;
+      if (writes === count) release();
+      return { kind: 'hold', until: Promise.race([allArrived, sleep(ORDER_TIMEOUT_MS)]) } as const;
     },
     get forced() {
-      return reads >= count;
+      return writes >= count;
     },
   };
 }
@@ -265,15 +266,15 @@ describe(`${CONCURRENT_REFRESHES} concurrent refreshes with one refresh token, $
 
   /**
    * One round: a login, `round % 3` ordinary refreshes first (so the reuse check also meets a
-   * history of consumed tokens), then the race. In odd rounds every racer's grant read is held
-   * until all have read, so all pass the hash check and only the conditional write can stop them.
+   * history of consumed tokens), then the race. In odd rounds every racer's write is held until all
+   * have arrived, so they reach the table together and only the write's condition can stop them.
    */
   async function race(round: number, handler: ProxyHandler, extraPlan?: FaultPlan) {
     let current = await login(client, round, handler);
     const original = current;
     for (let step = 0; step < round % 3; step++)
       current = tokensOf(await refreshGrant(client, current.refresh, handler));
-    const gate = round % 2 === 1 ? gateAllReads(CONCURRENT_REFRESHES) : undefined;
+    const gate = round % 2 === 1 ? gateAllWrites(CONCURRENT_REFRESHES) : undefined;
     proxy.setPlan((request) => gate?.plan(request) ?? extraPlan?.(request));
     let results: APIGatewayProxyResult[];
     try {
@@ -328,9 +329,9 @@ describe(`${CONCURRENT_REFRESHES} concurrent refreshes with one refresh token, $
   }, 60_000);
 
   it('self-check: against a store whose rotation ignores its condition, the same race has several winners', async () => {
-    // Proves the held reads reach the interleaving the conditional write exists for.
+    // Proves the race reaches the table concurrently: only the write's condition keeps it to one winner.
     let rewritten = 0;
-    const { winners } = await race(1, token, (request) => {
+    const { winners } = await race(0, token, (request) => {
       if (!(request.route === 'token' && isRotation(request))) return undefined;
       rewritten += 1;
       const condition = String(request.body.ConditionExpression);
@@ -352,33 +353,22 @@ describe(`revocation vs refresh of one grant, ${ROUNDS} rounds`, () => {
     client = await registerClient(['password', 'refresh_token']);
   });
 
-  type Order = 'free' | 'revoke-reads-first' | 'refresh-reads-first' | 'refresh-first' | 'revoke-first';
-  const ORDERS: readonly Order[] = [
-    'free',
-    'revoke-reads-first',
-    'refresh-reads-first',
-    'refresh-first',
-    'revoke-first',
-  ];
+  type Order = 'free' | 'refresh-first' | 'revoke-first';
+  const ORDERS: readonly Order[] = ['free', 'refresh-first', 'revoke-first'];
 
-  /** The steps pinning each order (the revocation reads the grant, then writes `revokedAt`). */
+  /**
+   * The steps pinning each order. Both sides are one conditional UpdateItem each (the revocation's
+   * condition names the token's current hash, the rotation's the presented refresh hash and no
+   * revocation), so the order of the two writes decides everything.
+   */
   const stepsOf = (order: Order): Step[] => {
     switch (order) {
       case 'free':
         return [];
-      case 'revoke-reads-first':
-        // revoke reads, refresh rotates, revoke writes.
-        return [
-          { held: on('token', isRotation), after: on('revoke', grantRead) },
-          { held: on('revoke', isRevocation), after: on('token', isRotation) },
-        ];
-      case 'refresh-reads-first':
-        // refresh reads, revoke reads and writes, refresh rotates (and fails its condition).
-        return [{ held: on('token', isRotation), after: on('revoke', isRevocation) }];
       case 'refresh-first':
-        return [{ held: on('revoke', grantRead), after: on('token', isRotation) }];
+        return [{ held: on('revoke', isRevocation), after: on('token', isRotation) }];
       case 'revoke-first':
-        return [{ held: on('token', grantRead), after: on('revoke', isRevocation) }];
+        return [{ held: on('token', isRotation), after: on('revoke', isRevocation) }];
     }
   };
 
@@ -412,9 +402,7 @@ describe(`revocation vs refresh of one grant, ${ROUNDS} rounds`, () => {
         expect(grantRevoked, `${context}: a refused refresh must mean the revocation won`).toBe(true);
       }
       // The orders that leave no choice.
-      if (order === 'revoke-reads-first')
-        expect({ refresh: outcome(refreshed), grantRevoked }).toEqual({ refresh: '200', grantRevoked: true });
-      if (order === 'refresh-reads-first' || order === 'revoke-first')
+      if (order === 'revoke-first')
         expect({ refresh: outcome(refreshed), grantRevoked }).toEqual({
           refresh: '400-invalid_grant',
           grantRevoked: true,

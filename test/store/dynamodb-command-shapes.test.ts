@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { ClientAlreadyExists } from '../../lambdas/core/client-store';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
-import { GrantAlreadyRotated, type GrantRotation } from '../../lambdas/core/grant-store';
+import type { RefreshRedemption } from '../../lambdas/core/grant-store';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
 import { aClient, aClientCredentialsGrant, aPasswordGrant } from './store-contract';
@@ -38,15 +38,16 @@ const fakeDoc = (answer: (command: SentCommand, index: number) => unknown = () =
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-const rotation: GrantRotation = {
+const redemption: RefreshRedemption = {
+  clientId: 'client-a',
+  presentedHash: 'refresh-hash-1',
+  now: 100,
+  userKey: '1234',
+  scope: ['read'],
   accessHash: 'access-2',
   accessExpiresAt: 200,
-  accessScope: ['read'],
   refreshHash: 'refresh-2',
   refreshExpiresAt: 300,
-  consumedRefreshHashes: ['refresh-hash-1'],
-  issuedAt: 100,
-  rotatedAt: 100,
   expiresAt: 300,
 };
 
@@ -185,46 +186,82 @@ describe('DynamoDbGrantStore command shapes', () => {
     expect(sent[0]?.input.Item).toStrictEqual(aClientCredentialsGrant());
   });
 
-  it('rotateGrant is a single UpdateItem conditional on the hash, on not being revoked, and on no fence', async () => {
-    const { doc, sent } = fakeDoc();
-    await new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation);
+  it('redeemRefreshToken is a single UpdateItem whose condition is the whole check', async () => {
+    const { doc, sent } = fakeDoc(() => ({ Attributes: { ...aPasswordGrant() } }));
+    await new DynamoDbGrantStore(doc, 'grants').redeemRefreshToken('grant-1', redemption);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toBeInstanceOf(UpdateCommand);
-    const input = sent[0]?.input ?? {};
-    expect(input).toMatchObject({
+    expect(sent[0]?.input).toEqual({
       TableName: 'grants',
       Key: { grantId: 'grant-1' },
+      UpdateExpression:
+        'SET #accessHash = :accessHash, #accessExpiresAt = :accessExpiresAt, #accessScope = :accessScope, ' +
+        '#refreshHash = :refreshHash, #refreshExpiresAt = :refreshExpiresAt, ' +
+        '#issuedAt = :now, #rotatedAt = :now, #expiresAt = :expiresAt, ' +
+        '#consumed = list_append(if_not_exists(#consumed, :noHashes), :presentedHashes)',
       ConditionExpression:
-        '#refreshHash = :expectedRefreshHash AND attribute_not_exists(#revokedAt) AND ' +
-        '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
+        '#clientId = :clientId AND attribute_not_exists(#revokedAt) AND #refreshHash = :presentedHash AND ' +
+        '#refreshExpiresAt > :now AND (attribute_not_exists(#fence) OR #fence <> :refreshHash) AND ' +
+        '#userKey = :userKey AND contains(#scope, :scope0)',
       ExpressionAttributeNames: {
-        '#refreshHash': 'refreshHash',
+        '#clientId': 'clientId',
         '#revokedAt': 'revokedAt',
+        '#refreshHash': 'refreshHash',
+        '#refreshExpiresAt': 'refreshExpiresAt',
         '#fence': 'fencedRefreshHash',
+        '#accessHash': 'accessHash',
+        '#accessExpiresAt': 'accessExpiresAt',
+        '#accessScope': 'accessScope',
+        '#scope': 'scope',
+        '#issuedAt': 'issuedAt',
+        '#rotatedAt': 'rotatedAt',
+        '#expiresAt': 'expiresAt',
+        '#consumed': 'consumedRefreshHashes',
+        '#userKey': 'userKey',
       },
       ExpressionAttributeValues: {
-        ':expectedRefreshHash': 'refresh-hash-1',
-        ':refreshHash': rotation.refreshHash,
+        ':clientId': 'client-a',
+        ':presentedHash': 'refresh-hash-1',
+        ':now': 100,
+        ':accessHash': 'access-2',
+        ':accessExpiresAt': 200,
+        ':accessScope': ['read'],
+        ':refreshHash': 'refresh-2',
+        ':refreshExpiresAt': 300,
+        ':expiresAt': 300,
+        ':noHashes': [],
+        ':presentedHashes': ['refresh-hash-1'],
+        ':userKey': '1234',
+        ':scope0': 'read',
       },
+      ReturnValues: 'ALL_NEW',
     });
-    expect(setAssignments(input)).toEqual(rotation);
   });
 
-  it('rotateGrant maps a condition failure to GrantAlreadyRotated after one consistent re-read', async () => {
+  it('redeemRefreshToken without scope or user_id copies the grant scope and checks no user', async () => {
+    const { doc, sent } = fakeDoc(() => ({ Attributes: { ...aPasswordGrant() } }));
+    const { userKey: _u, scope: _s, ...plain } = redemption;
+    await new DynamoDbGrantStore(doc, 'grants').redeemRefreshToken('grant-1', plain);
+    const input = sent[0]?.input as Record<string, string>;
+    expect(input.UpdateExpression).toContain('#accessScope = #scope');
+    expect(input.ConditionExpression).not.toMatch(/userKey|contains/);
+  });
+
+  it('redeemRefreshToken answers undefined for a condition failure after one consistent re-read', async () => {
     const { doc, sent } = fakeDoc((command) => (command instanceof GetCommand ? {} : conditionFailed()));
-    await expect(
-      new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation),
-    ).rejects.toBeInstanceOf(GrantAlreadyRotated);
+    expect(
+      await new DynamoDbGrantStore(doc, 'grants').redeemRefreshToken('grant-1', redemption),
+    ).toBeUndefined();
     expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'GetCommand']);
     expect(sent[1]?.input).toMatchObject({ ConsistentRead: true, Key: { grantId: 'grant-1' } });
   });
 
-  it('rotateGrant settles a rotation that failed without an answer: fences the new hash, then reads', async () => {
+  it('redeemRefreshToken settles a write that failed without an answer: fences the new hash, then reads', async () => {
     const unavailable = Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
-    // The rotation fails; the fence is accepted: the old token was still current, so nothing happened.
+    // The write fails; the fence is accepted: the old token was still current, so nothing happened.
     const { doc, sent } = fakeDoc((_command, index) => (index === 0 ? unavailable : {}));
     await expect(
-      new DynamoDbGrantStore(doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation),
+      new DynamoDbGrantStore(doc, 'grants').redeemRefreshToken('grant-1', redemption),
     ).rejects.toBeInstanceOf(DependencyUnavailable);
     expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'UpdateCommand']);
     expect(sent[1]?.input).toEqual({
@@ -236,15 +273,19 @@ describe('DynamoDbGrantStore command shapes', () => {
       ExpressionAttributeValues: { ':newRefreshHash': 'refresh-2', ':expectedRefreshHash': 'refresh-hash-1' },
     });
 
-    // The fence finds the token moved on and the read finds our rotation: the refresh succeeded.
+    // The fence finds the token moved on and the read finds our write: the refresh succeeded.
     const landed = fakeDoc((command, index) =>
       index === 0
         ? unavailable
         : command instanceof GetCommand
-          ? { Item: { ...aPasswordGrant(), ...rotation } }
+          ? { Item: { ...aPasswordGrant(), refreshHash: 'refresh-2' } }
           : conditionFailed(),
     );
-    await new DynamoDbGrantStore(landed.doc, 'grants').rotateGrant('grant-1', 'refresh-hash-1', rotation);
+    const settled = await new DynamoDbGrantStore(landed.doc, 'grants').redeemRefreshToken(
+      'grant-1',
+      redemption,
+    );
+    expect(settled?.refreshHash).toBe('refresh-2');
     expect(landed.sent.map((command) => command.constructor.name)).toEqual([
       'UpdateCommand',
       'UpdateCommand',

@@ -81,16 +81,15 @@ const operations: Record<string, (stores: { clients: ClientStore; grants: GrantS
     listClients: ({ clients }) => clients.listClients(),
     createGrant: ({ grants }) => grants.createGrant(aPasswordGrant()),
     getGrant: ({ grants }) => grants.getGrant('grant-1'),
-    rotateGrant: ({ grants }) =>
-      grants.rotateGrant('grant-1', 'refresh-hash-1', {
+    redeemRefreshToken: ({ grants }) =>
+      grants.redeemRefreshToken('grant-1', {
+        clientId: 'client-a',
+        presentedHash: 'refresh-hash-1',
+        now: 1,
         accessHash: 'a',
         accessExpiresAt: 2,
-        accessScope: [],
         refreshHash: 'r',
         refreshExpiresAt: 3,
-        consumedRefreshHashes: ['refresh-hash-1'],
-        issuedAt: 1,
-        rotatedAt: 1,
         expiresAt: 3,
       }),
     revokeGrant: ({ grants }) => grants.revokeGrant('grant-1', 1),

@@ -2,12 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { userKeyOf } from '../../lambdas/core/auth-check';
 import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../../lambdas/core/client-store';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
-import {
-  GrantAlreadyRotated,
-  type GrantRecord,
-  type GrantRotation,
-  type GrantStore,
-} from '../../lambdas/core/grant-store';
+import type { GrantRecord, GrantStore, RefreshRedemption } from '../../lambdas/core/grant-store';
 import type { LockoutStore } from '../../lambdas/core/password-lockout';
 
 export interface Stores {
@@ -65,17 +60,30 @@ export const aClientCredentialsGrant = (overrides: Partial<GrantRecord> = {}): G
   ...overrides,
 });
 
-const aRotation = (n: number, overrides: Partial<GrantRotation> = {}): GrantRotation => ({
+/** The n-th redemption: presents the original refresh token unless told otherwise. */
+const aRedemption = (n: number, overrides: Partial<RefreshRedemption> = {}): RefreshRedemption => ({
+  clientId: 'client-a',
+  presentedHash: 'refresh-hash-1',
+  now: NOW + n,
   accessHash: `access-hash-r${n}`,
-  accessExpiresAt: NOW + 100 * n + 3600,
-  accessScope: ['read'],
+  accessExpiresAt: NOW + n + 3600,
   refreshHash: `refresh-hash-r${n}`,
-  refreshExpiresAt: NOW + 100 * n + 86_400,
-  consumedRefreshHashes: ['refresh-hash-1'],
-  issuedAt: NOW + 100 * n,
-  rotatedAt: NOW + 100 * n,
-  expiresAt: NOW + 100 * n + 86_400,
+  refreshExpiresAt: NOW + n + 86_400,
+  expiresAt: NOW + n + 86_400,
   ...overrides,
+});
+
+/** What the n-th redemption of the original token writes over `aPasswordGrant()`. */
+const redeemedFields = (n: number) => ({
+  accessHash: `access-hash-r${n}`,
+  accessExpiresAt: NOW + n + 3600,
+  accessScope: ['read', 'write'],
+  refreshHash: `refresh-hash-r${n}`,
+  refreshExpiresAt: NOW + n + 86_400,
+  consumedRefreshHashes: ['refresh-hash-1'],
+  issuedAt: NOW + n,
+  rotatedAt: NOW + n,
+  expiresAt: NOW + n + 86_400,
 });
 
 const present = <T>(value: T | undefined): T => {
@@ -278,75 +286,100 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
       });
 
-      describe('rotateGrant', () => {
-        it('replaces the tokens when the refresh hash matches, keeping the rest', async () => {
+      describe('redeemRefreshToken', () => {
+        it('replaces the tokens when every condition holds, keeping the rest, and answers the grant', async () => {
           await grants.createGrant(aPasswordGrant({ userId: 42 }));
-          await grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1));
-          expect(await grants.getGrant('grant-1')).toStrictEqual({
-            ...aPasswordGrant({ userId: 42 }),
-            ...aRotation(1),
-          });
+          const redeemed = await grants.redeemRefreshToken('grant-1', aRedemption(1));
+          const expected = { ...aPasswordGrant({ userId: 42 }), ...redeemedFields(1) };
+          expect(redeemed).toStrictEqual(expected);
+          expect(await grants.getGrant('grant-1')).toStrictEqual(expected);
         });
 
-        it('chains: the new refresh hash rotates again, the old one no longer does', async () => {
-          await grants.createGrant(aPasswordGrant());
-          await grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1));
-          const second = aRotation(2, { consumedRefreshHashes: ['refresh-hash-1', 'refresh-hash-r1'] });
-          await grants.rotateGrant('grant-1', 'refresh-hash-r1', second);
-          await expect(grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(3))).rejects.toBeInstanceOf(
-            GrantAlreadyRotated,
+        it('narrows the access scope within the grant, and checks the user when asked', async () => {
+          await grants.createGrant(aPasswordGrant({ userId: 42 }));
+          const narrowed = await grants.redeemRefreshToken(
+            'grant-1',
+            aRedemption(1, { scope: ['write'], userKey: '42' }),
           );
-          expect(await grants.getGrant('grant-1')).toStrictEqual({ ...aPasswordGrant(), ...second });
+          expect(narrowed?.accessScope).toEqual(['write']);
+          expect(narrowed?.scope).toEqual(['read', 'write']);
         });
 
-        it('throws GrantAlreadyRotated for a wrong hash and changes nothing', async () => {
+        it('chains: the new refresh hash redeems again, the old one no longer does', async () => {
           await grants.createGrant(aPasswordGrant());
-          const attempt = grants.rotateGrant('grant-1', 'refresh-hash-other', aRotation(1));
-          await expect(attempt).rejects.toBeInstanceOf(GrantAlreadyRotated);
-          await expect(attempt).rejects.toMatchObject({ grantId: 'grant-1' });
-          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
+          await grants.redeemRefreshToken('grant-1', aRedemption(1));
+          const second = await grants.redeemRefreshToken(
+            'grant-1',
+            aRedemption(2, { presentedHash: 'refresh-hash-r1' }),
+          );
+          expect(second?.consumedRefreshHashes).toEqual(['refresh-hash-1', 'refresh-hash-r1']);
+          expect(await grants.redeemRefreshToken('grant-1', aRedemption(3))).toBeUndefined();
+          expect(await grants.getGrant('grant-1')).toStrictEqual(second);
         });
 
-        it('throws GrantAlreadyRotated for a revoked grant even with the right hash', async () => {
+        it.each<[string, Partial<RefreshRedemption>]>([
+          ['a wrong hash', { presentedHash: 'refresh-hash-other' }],
+          ['another client', { clientId: 'client-b' }],
+          ['an expired refresh token', { now: NOW + 86_400 }],
+          ['another user', { userKey: '43' }],
+          ['a scope beyond the grant', { scope: ['read', 'admin'] }],
+        ])('answers undefined and changes nothing for %s', async (_name, overrides) => {
+          await grants.createGrant(aPasswordGrant({ userId: 42 }));
+          expect(await grants.redeemRefreshToken('grant-1', aRedemption(1, overrides))).toBeUndefined();
+          expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ userId: 42 }));
+        });
+
+        it('answers undefined for a revoked grant even with the right hash', async () => {
           await grants.createGrant(aPasswordGrant());
           await grants.revokeGrant('grant-1', NOW + 1);
-          await expect(grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(1))).rejects.toBeInstanceOf(
-            GrantAlreadyRotated,
-          );
+          expect(await grants.redeemRefreshToken('grant-1', aRedemption(1))).toBeUndefined();
           expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant({ revokedAt: NOW + 1 }));
         });
 
-        it('throws GrantAlreadyRotated for an unknown grant and creates nothing', async () => {
-          await expect(grants.rotateGrant('nope', 'refresh-hash-1', aRotation(1))).rejects.toBeInstanceOf(
-            GrantAlreadyRotated,
-          );
+        it('answers undefined for an unknown grant and creates nothing', async () => {
+          expect(await grants.redeemRefreshToken('nope', aRedemption(1))).toBeUndefined();
           expect(await grants.getGrant('nope')).toBeUndefined();
         });
 
-        it('throws GrantAlreadyRotated for a grant that has no refresh token', async () => {
+        it('answers undefined for a grant that has no refresh token', async () => {
           await grants.createGrant(aClientCredentialsGrant());
-          await expect(grants.rotateGrant('grant-cc', '', aRotation(1))).rejects.toBeInstanceOf(
-            GrantAlreadyRotated,
-          );
+          expect(
+            await grants.redeemRefreshToken('grant-cc', aRedemption(1, { presentedHash: '' })),
+          ).toBeUndefined();
           expect(await grants.getGrant('grant-cc')).toStrictEqual(aClientCredentialsGrant());
         });
 
-        it('lets exactly one of 8 concurrent rotations with the same hash win', async () => {
+        it('lets exactly one of 8 concurrent redemptions of the same token win', async () => {
           await grants.createGrant(aPasswordGrant());
-          const results = await Promise.allSettled(
-            Array.from({ length: 8 }, (_, i) =>
-              grants.rotateGrant('grant-1', 'refresh-hash-1', aRotation(i + 1)),
-            ),
+          const results = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => grants.redeemRefreshToken('grant-1', aRedemption(i + 1))),
           );
-          const winners = results.flatMap((result, i) => (result.status === 'fulfilled' ? [i + 1] : []));
+          const winners = results.flatMap((result, i) => (result === undefined ? [] : [i + 1]));
           expect(winners).toHaveLength(1);
-          for (const result of results) {
-            if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(GrantAlreadyRotated);
-          }
           expect(await grants.getGrant('grant-1')).toStrictEqual({
             ...aPasswordGrant(),
-            ...aRotation(winners[0] ?? 0),
+            ...redeemedFields(winners[0] ?? 0),
           });
+        });
+
+        it('keeps the consumed hashes bounded: the last 64 at least, never 128 or more', async () => {
+          await grants.createGrant(aPasswordGrant());
+          let presented = 'refresh-hash-1';
+          for (let n = 1; n <= 130; n += 1) {
+            const redeemed = await grants.redeemRefreshToken(
+              'grant-1',
+              aRedemption(n, { presentedHash: presented }),
+            );
+            expect(redeemed).toBeDefined();
+            presented = `refresh-hash-r${n}`;
+          }
+          const consumed = (await grants.getGrant('grant-1'))?.consumedRefreshHashes ?? [];
+          expect(consumed.length).toBeGreaterThanOrEqual(64);
+          expect(consumed.length).toBeLessThan(128);
+          expect(consumed.at(-1)).toBe('refresh-hash-r129');
+          expect(consumed.slice(-64)).toEqual(
+            Array.from({ length: 64 }, (_, i) => `refresh-hash-r${66 + i}`),
+          );
         });
       });
 
@@ -425,7 +458,7 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         });
       });
 
-      it('hands out copies: changing a returned, passed-in or rotation record changes nothing stored', async () => {
+      it('hands out copies: changing a returned, passed-in or redemption record changes nothing stored', async () => {
         const input = aPasswordGrant();
         await grants.createGrant(input);
         (input.scope as string[]).push('admin');
@@ -435,11 +468,15 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         (present(read).accessScope as string[]).push('admin');
         expect(await grants.getGrant('grant-1')).toStrictEqual(aPasswordGrant());
 
-        const rotation = aRotation(1);
-        await grants.rotateGrant('grant-1', 'refresh-hash-1', rotation);
-        (rotation.accessScope as string[]).push('admin');
-        (rotation.consumedRefreshHashes as string[]).length = 0;
-        expect(await grants.getGrant('grant-1')).toStrictEqual({ ...aPasswordGrant(), ...aRotation(1) });
+        const redemption = aRedemption(1, { scope: ['read'] });
+        const redeemed = await grants.redeemRefreshToken('grant-1', redemption);
+        (redemption.scope as string[]).push('admin');
+        (present(redeemed).consumedRefreshHashes as string[]).length = 0;
+        expect(await grants.getGrant('grant-1')).toStrictEqual({
+          ...aPasswordGrant(),
+          ...redeemedFields(1),
+          accessScope: ['read'],
+        });
       });
     });
 

@@ -1,21 +1,22 @@
 import { userKeyOf } from '../auth-check';
-import { GrantAlreadyRotated, type GrantRecord } from '../grant-store';
-import { InvalidGrant, InvalidRequest } from '../oauth-errors';
+import type { GrantRecord } from '../grant-store';
+import { InvalidGrant, InvalidRequest, InvalidScope } from '../oauth-errors';
 import { parseScope, resolveScope } from '../scope';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateSecret, hashesEqual, hashSecret, parseToken } from '../token-secrets';
 import { type GrantContext, type GrantHandler, tokenLifetimesOf } from './grant-context';
 
-/** Enough history to recognise any replay in practice while keeping the item small (~3 KB). */
-const MAX_CONSUMED_HASHES = 64;
-
 const invalidGrant = (cause: string) =>
   new InvalidGrant('The refresh token is invalid, expired or revoked', { cause });
 
+/** More requested scope tokens than this are refused: each one is a term of the write's condition. */
+const MAX_REQUESTED_SCOPE_TOKENS = 64;
+
 /**
  * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2): every refresh consumes the
- * presented token and issues a new pair in one conditional write; presenting a consumed token
- * again revokes the whole grant.
+ * presented token and issues a new pair in one conditional write (which is also the whole check, so
+ * a warm refresh costs that write and the client read); only a refused write reads the grant, to say
+ * why. Presenting a consumed token again revokes the whole grant.
  */
 export const refreshTokenGrant: GrantHandler = async (context) => {
   const { client, params, deps, now } = context;
@@ -23,14 +24,65 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   if (presented === undefined) throw new InvalidRequest('The refresh_token parameter is required');
   const token = parseToken(presented);
   if (token === undefined) throw invalidGrant('malformed refresh token');
+  const userId = params.get('user_id');
+  const requested = params.get('scope');
+  const scope = requested === undefined ? undefined : parseScope(requested);
+  if (scope !== undefined && scope.length > MAX_REQUESTED_SCOPE_TOKENS) {
+    throw new InvalidScope('The requested scope has too many scope tokens');
+  }
 
-  const grant = await deps.grants.getGrant(token.grantId);
+  const presentedHash = hashSecret(token.secret);
+  const accessSecret = generateSecret(deps.random);
+  const refreshSecret = generateSecret(deps.random);
+  const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
+  const refreshExpiresAt = now + refreshTtl;
+  const redeemed =
+    (await deps.grants.redeemRefreshToken(token.grantId, {
+      clientId: client.clientId,
+      presentedHash,
+      now,
+      ...(userId === undefined ? {} : { userKey: userId }),
+      ...(scope === undefined ? {} : { scope }),
+      accessHash: hashSecret(accessSecret),
+      accessExpiresAt: now + accessTtl,
+      refreshHash: hashSecret(refreshSecret),
+      refreshExpiresAt,
+      expiresAt: Math.max(now + accessTtl, refreshExpiresAt),
+    })) ?? (await explainRefusal(context, token.grantId, presentedHash, userId, scope));
+
+  deps.audit({
+    type: 'token_issued',
+    grantType: 'refresh_token',
+    clientId: client.clientId,
+    grantId: redeemed.grantId,
+    ...(redeemed.userId === undefined ? {} : { userId: redeemed.userId }),
+  });
+  return tokenResponse({
+    accessToken: formatToken(redeemed.grantId, accessSecret),
+    expiresIn: accessTtl,
+    refreshToken: formatToken(redeemed.grantId, refreshSecret),
+    ...(redeemed.userId === undefined ? {} : { userId: redeemed.userId }),
+    scope: redeemed.accessScope,
+  });
+};
+
+/**
+ * The redemption's condition failed: read the grant and throw the error that says why, in the order
+ * a client can act on. A consumed token is a replay (a lost race included: the winner consumed it).
+ */
+async function explainRefusal(
+  context: GrantContext,
+  grantId: string,
+  presentedHash: string,
+  userId: string | undefined,
+  scope: readonly string[] | undefined,
+): Promise<never> {
+  const { client, deps, now } = context;
+  const grant = await deps.grants.getGrant(grantId);
   // Another client's token is refused, never revoked: that client cannot prove it was the thief.
   if (grant === undefined || grant.clientId !== client.clientId)
     throw invalidGrant('unknown grant or other client');
   if (grant.revokedAt !== undefined) throw invalidGrant('grant revoked');
-
-  const presentedHash = hashSecret(token.secret);
   if (grant.refreshHash === undefined || !hashesEqual(presentedHash, grant.refreshHash)) {
     if (grant.consumedRefreshHashes.some((hash) => hashesEqual(presentedHash, hash))) {
       return handleReuse(context, grant, presentedHash);
@@ -38,51 +90,13 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     throw invalidGrant('refresh token does not match');
   }
   if ((grant.refreshExpiresAt ?? 0) <= now) throw invalidGrant('refresh token expired');
-
-  const userId = params.get('user_id');
   if (userId !== undefined && (grant.userId === undefined || userId !== userKeyOf(grant.userId))) {
     throw new InvalidGrant('The user_id does not match the refresh token', { cause: 'user_id mismatch' });
   }
-  const requested = params.get('scope');
-  const scope = resolveScope(requested === undefined ? undefined : parseScope(requested), grant.scope);
-
-  const accessSecret = generateSecret(deps.random);
-  const refreshSecret = generateSecret(deps.random);
-  const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
-  const refreshExpiresAt = now + refreshTtl;
-  try {
-    await deps.grants.rotateGrant(grant.grantId, grant.refreshHash, {
-      accessHash: hashSecret(accessSecret),
-      accessExpiresAt: now + accessTtl,
-      accessScope: scope,
-      refreshHash: hashSecret(refreshSecret),
-      refreshExpiresAt,
-      consumedRefreshHashes: [...grant.consumedRefreshHashes, grant.refreshHash].slice(-MAX_CONSUMED_HASHES),
-      issuedAt: now,
-      rotatedAt: now,
-      expiresAt: Math.max(now + accessTtl, refreshExpiresAt),
-    });
-  } catch (error) {
-    // Lost the race: the same token was exchanged concurrently, so this use is a replay.
-    if (error instanceof GrantAlreadyRotated)
-      return handleReuse(context, { ...grant, rotatedAt: now }, presentedHash);
-    throw error;
-  }
-  deps.audit({
-    type: 'token_issued',
-    grantType: 'refresh_token',
-    clientId: client.clientId,
-    grantId: grant.grantId,
-    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
-  });
-  return tokenResponse({
-    accessToken: formatToken(grant.grantId, accessSecret),
-    expiresIn: accessTtl,
-    refreshToken: formatToken(grant.grantId, refreshSecret),
-    ...(grant.userId === undefined ? {} : { userId: grant.userId }),
-    scope,
-  });
-};
+  resolveScope(scope, grant.scope);
+  // Every check passes now, so the grant changed between the write and the read: refuse, keep it.
+  throw invalidGrant('grant changed during the refresh');
+}
 
 /**
  * A consumed refresh token came back. Outside the grace window that means two parties hold it:
