@@ -33,9 +33,9 @@ export type NewClientRecord = Omit<ClientRecord, 'resourceServer'> & { readonly 
 export interface ClientStore {
   /**
    * Strongly consistent: a rotated secret or a disabled client takes effect on the next request.
-   * A caching store must not answer with a record it fetched before `freshSince` (epoch seconds).
+   * With `freshFor`, a caching store answers only with a record read after that grant was written.
    */
-  getClient(clientId: string, options?: { readonly freshSince?: number }): Promise<ClientRecord | undefined>;
+  getClient(clientId: string, options?: { readonly freshFor?: GrantRef }): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
   createClient(client: NewClientRecord): Promise<void>;
   /** Returns false when no such client exists (nothing is created). */
@@ -43,6 +43,12 @@ export interface ClientStore {
   /** Returns false when no such client exists (nothing is created). */
   disableClient(clientId: string, updatedAt: number): Promise<boolean>;
   listClients(): Promise<ClientRecord[]>;
+}
+
+/** A grant a client record must not predate: its id, and its current token's issue time (epoch s). */
+export interface GrantRef {
+  readonly grantId: string;
+  readonly issuedAt: number;
 }
 
 export class ClientAlreadyExists extends Error {

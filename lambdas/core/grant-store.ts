@@ -67,8 +67,9 @@ export interface GrantStore {
   /**
    * Redeems a refresh token (see `RefreshRedemption`): sets the new hashes and lifetimes, the access
    * scope, `issuedAt` = `rotatedAt` = `now`, and appends the presented hash to the consumed ones.
-   * Answers the grant as written, or undefined when any condition failed (nothing is written; the
-   * caller reads the grant to say why). Of concurrent redemptions of one token exactly one succeeds.
+   * Answers the grant as written, or undefined when any condition failed: nothing was written, or an
+   * SDK retry met this redemption's own earlier write (its answer lost). The caller reads the grant
+   * to tell which, and why. Of concurrent redemptions of one token exactly one succeeds.
    */
   redeemRefreshToken(grantId: string, redemption: RefreshRedemption): Promise<GrantRecord | undefined>;
   /**

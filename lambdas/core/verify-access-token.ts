@@ -19,7 +19,7 @@ export interface VerifyAccessTokenDeps {
   readonly grants: GrantStore;
   /**
    * May be a short-lived cache: disabling a client also revokes its grants, and a token newer than
-   * the cached record makes the cache read again (`freshSince`).
+   * the cached record makes the cache read again (`freshFor`).
    */
   readonly clients: ClientStore;
   readonly clock: Clock;
@@ -54,7 +54,9 @@ export async function verifyAccessToken(
     throw new InvalidToken({ realm, cause: 'expired' });
   // A token issued after the cached client record was read may postdate a disable-client whose
   // sweep of the client's grants missed it: only a record read after the token's issue can tell.
-  const client = await deps.clients.getClient(grant.clientId, { freshSince: grant.issuedAt });
+  const client = await deps.clients.getClient(grant.clientId, {
+    freshFor: { grantId: grant.grantId, issuedAt: grant.issuedAt },
+  });
   if (client === undefined || client.disabled)
     throw new InvalidToken({ realm, cause: 'client disabled or gone' });
   return {

@@ -1,21 +1,38 @@
-import type { ClientRecord, ClientStore, NewClientRecord } from '../core/client-store';
+import type { ClientRecord, ClientStore, GrantRef, NewClientRecord } from '../core/client-store';
 import type { Clock } from '../core/clock';
 
 /**
- * Clocks of different Lambda instances (and `issuedAt`'s whole seconds) may disagree by this much;
- * a record fetched within it of a token's issue is treated as possibly older than the token.
+ * A grant is written at most this long after its `issuedAt` (read when its token request started):
+ * the token Lambda's 28 s timeout plus clock skew between Lambda instances.
  */
-const ISSUE_TIME_SLACK_MS = 2000;
+export const GRANT_WRITE_WINDOW_SECONDS = 30;
+
+/** The cached record was read after `grant` was written, so it cannot miss a disable before that write. */
+const readAfterWriteOf = (grant: GrantRef, entry: CacheEntry): boolean =>
+  entry.grantsSeen.has(grant.grantId) || (grant.issuedAt + GRANT_WRITE_WINDOW_SECONDS) * 1000 < entry.readAt;
+
+interface CacheEntry {
+  readonly client: ClientRecord;
+  readonly until: number;
+  /** Epoch ms of the read. */
+  readonly readAt: number;
+  /** Grants known to have been written before this record was read (their reads came first). */
+  readonly grantsSeen: ReadonlySet<string>;
+}
+
+/** Bounds the per-entry memory of grants already checked against it. */
+const MAX_GRANTS_SEEN = 1000;
 
 /**
  * Absorbs the client read on the authorizer's hot path. Only found clients are cached, for `ttlMs`.
  * Disabling a client revokes the grants it finds; a grant written after that sweep (its request read
- * the client just before the disable) is newer than any record cached before the disable, and a
- * caller passing `freshSince` (the token's issue time) gets a fresh read for it. Writes pass through
- * and drop the cached entry.
+ * the client just before the disable) may be newer than the cached record. So a caller passing
+ * `freshFor` (its token's grant, read just before) gets the cached record only if it was read after
+ * that grant was written: more than `GRANT_WRITE_WINDOW_SECONDS` after the token's issue, or in a
+ * re-read made for that very grant. Writes pass through and drop the cached entry.
  */
 export class CachedClientStore implements ClientStore {
-  private readonly cache = new Map<string, { client: ClientRecord; fetchedAt: number; until: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
 
   constructor(
     private readonly inner: ClientStore,
@@ -25,18 +42,22 @@ export class CachedClientStore implements ClientStore {
     private readonly maxEntries = 1000,
   ) {}
 
-  async getClient(clientId: string, options: { readonly freshSince?: number } = {}) {
+  async getClient(clientId: string, options: { readonly freshFor?: GrantRef } = {}) {
     const now = this.clock();
     const hit = this.cache.get(clientId);
-    const fetchedAfterIssue =
-      options.freshSince === undefined ||
-      (hit !== undefined && hit.fetchedAt > options.freshSince * 1000 + 1000 + ISSUE_TIME_SLACK_MS);
-    if (hit !== undefined && hit.until > now && fetchedAfterIssue) return hit.client;
+    const grant = options.freshFor;
+    if (hit !== undefined && hit.until > now && (grant === undefined || readAfterWriteOf(grant, hit))) {
+      return hit.client;
+    }
     const client = await this.inner.getClient(clientId);
     this.cache.delete(clientId);
     if (client !== undefined && this.ttlMs > 0) {
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(clientId, { client, fetchedAt: now, until: now + this.ttlMs });
+      // Grants seen before stay covered: they were written before the earlier read, so before this one.
+      const seen = new Set(hit !== undefined && hit.grantsSeen.size < MAX_GRANTS_SEEN ? hit.grantsSeen : []);
+      // The caller read its grant before this read, so this record postdates the grant's write.
+      if (grant !== undefined) seen.add(grant.grantId);
+      this.cache.set(clientId, { client, until: now + this.ttlMs, readAt: now, grantsSeen: seen });
     }
     return client;
   }

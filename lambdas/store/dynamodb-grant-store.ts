@@ -190,14 +190,9 @@ export class DynamoDbGrantStore implements GrantStore {
       );
       attributes = output.Attributes;
     } catch (error) {
-      if (isConditionFailure(error)) {
-        // A retried redemption (first answer lost) fails its condition against its own write:
-        // recognise it by the refresh hash it wrote, instead of calling it a replay.
-        const current = await this.getGrant(grantId);
-        return current?.refreshHash === r.refreshHash && current.revokedAt === undefined
-          ? current
-          : undefined;
-      }
+      // Refused, or an SDK retry meeting its own earlier write (first answer lost): the caller reads
+      // the grant once and tells which.
+      if (isConditionFailure(error)) return undefined;
       const settled = await this.settleRedemption(grantId, r.presentedHash, r.refreshHash);
       if (settled !== undefined) return settled;
       throw storeFailure('redeemRefreshToken', error);

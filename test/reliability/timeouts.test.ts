@@ -15,6 +15,7 @@ import { buildRevocationLambda } from '../../lambdas/handlers/revocation-lambda'
 import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
 import { LAMBDA_DEADLINE } from '../../lambdas/http/lambda-deadline';
 import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
+import { GRANT_WRITE_WINDOW_SECONDS } from '../../lambdas/store/cached-client-store';
 import type { TableNames } from '../../lambdas/store/table-definitions';
 import { authorizerRequest, bearerAuthorization } from '../support/api-gateway-events';
 import type { HookUser } from '../support/auth-check-hook-server';
@@ -368,6 +369,10 @@ describe('the worst case of every Lambda', () => {
       );
       expect(LAMBDA_DEADLINE.timeoutEarlyInMillis).toBeGreaterThanOrEqual(500);
     }
+  });
+
+  it('the authorizer’s client cache assumes no grant is written later after its issue than the token Lambda can run', () => {
+    expect(GRANT_WRITE_WINDOW_SECONDS * 1000).toBeGreaterThanOrEqual(lambdaTimeoutMs('Token') + 1000);
   });
 
   it.each([

@@ -48,7 +48,7 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
       refreshHash: hashSecret(refreshSecret),
       refreshExpiresAt,
       expiresAt: Math.max(now + accessTtl, refreshExpiresAt),
-    })) ?? (await explainRefusal(context, token.grantId, presentedHash, userId, scope));
+    })) ?? (await explainRefusal(context, token.grantId, { presentedHash, refreshSecret, userId, scope }));
 
   deps.audit({
     type: 'token_issued',
@@ -67,18 +67,31 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
 };
 
 /**
- * The redemption's condition failed: read the grant and throw the error that says why, in the order
- * a client can act on. A consumed token is a replay (a lost race included: the winner consumed it).
+ * The redemption's condition failed: read the grant. Either the write is there after all (the SDK
+ * retried a write whose first answer was lost, and the retry met it), or throw the error that says
+ * why, in the order a client can act on. A consumed token is a replay (a lost race included).
  */
 async function explainRefusal(
   context: GrantContext,
   grantId: string,
-  presentedHash: string,
-  userId: string | undefined,
-  scope: readonly string[] | undefined,
-): Promise<never> {
+  attempt: {
+    presentedHash: string;
+    refreshSecret: string;
+    userId: string | undefined;
+    scope: readonly string[] | undefined;
+  },
+): Promise<GrantRecord> {
   const { client, deps, now } = context;
+  const { presentedHash, userId, scope } = attempt;
   const grant = await deps.grants.getGrant(grantId);
+  if (
+    grant?.clientId === client.clientId &&
+    grant.revokedAt === undefined &&
+    grant.refreshHash !== undefined &&
+    hashesEqual(grant.refreshHash, hashSecret(attempt.refreshSecret))
+  ) {
+    return grant;
+  }
   // Another client's token is refused, never revoked: that client cannot prove it was the thief.
   if (grant === undefined || grant.clientId !== client.clientId)
     throw invalidGrant('unknown grant or other client');
