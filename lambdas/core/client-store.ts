@@ -31,11 +31,8 @@ export type NewClientRecord = Omit<ClientRecord, 'resourceServer'> & { readonly 
 
 /** Storage port for clients. Adapters throw `DependencyUnavailable` on any backend failure. */
 export interface ClientStore {
-  /**
-   * Strongly consistent: a rotated secret or a disabled client takes effect on the next request.
-   * With `freshFor`, a caching store answers only with a record read after that grant was written.
-   */
-  getClient(clientId: string, options?: { readonly freshFor?: GrantRef }): Promise<ClientRecord | undefined>;
+  /** Strongly consistent: a rotated secret or a disabled client takes effect on the next request. */
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
   createClient(client: NewClientRecord): Promise<void>;
   /** Returns false when no such client exists (nothing is created). */
@@ -43,12 +40,6 @@ export interface ClientStore {
   /** Returns false when no such client exists (nothing is created). */
   disableClient(clientId: string, updatedAt: number): Promise<boolean>;
   listClients(): Promise<ClientRecord[]>;
-}
-
-/** A grant a client record must not predate: its id, and its current token's issue time (epoch s). */
-export interface GrantRef {
-  readonly grantId: string;
-  readonly issuedAt: number;
 }
 
 export class ClientAlreadyExists extends Error {

@@ -18,8 +18,8 @@ export interface AccessTokenClaims {
 export interface VerifyAccessTokenDeps {
   readonly grants: GrantStore;
   /**
-   * May be a short-lived cache: disabling a client also revokes its grants, and a token newer than
-   * the cached record makes the cache read again (`freshFor`).
+   * May be a short-lived cache: disabling a client revokes its grants, and a grant written during the
+   * disable revokes itself (see `issueGrant`), so no token relies on the cache being fresh.
    */
   readonly clients: ClientStore;
   readonly clock: Clock;
@@ -52,11 +52,7 @@ export async function verifyAccessToken(
   if (grant.revokedAt !== undefined) throw new InvalidToken({ realm, cause: 'grant revoked' });
   if (grant.accessExpiresAt <= toEpochSeconds(deps.clock()))
     throw new InvalidToken({ realm, cause: 'expired' });
-  // A token issued after the cached client record was read may postdate a disable-client whose
-  // sweep of the client's grants missed it: only a record read after the token's issue can tell.
-  const client = await deps.clients.getClient(grant.clientId, {
-    freshFor: { grantId: grant.grantId, issuedAt: grant.issuedAt },
-  });
+  const client = await deps.clients.getClient(grant.clientId);
   if (client === undefined || client.disabled)
     throw new InvalidToken({ realm, cause: 'client disabled or gone' });
   return {

@@ -71,7 +71,7 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
       () => false,
     );
   /** Every username the AuthCheck was asked about, in order. */
-  return { clients, grants, clock, audit, checked, token, login, refresh, isValid };
+  return { clients, grants, clock, audit, checked, deps, token, login, refresh, isValid };
 }
 
 const registerClient = (
@@ -220,6 +220,42 @@ describe('token endpoint core (in-memory stores, frozen clock)', () => {
     expect(t.audit.map((e) => e.type)).toEqual(['token_issued', 'token_refused']);
     expect(JSON.stringify(t.audit)).not.toContain('wrong-pw-value');
     expect(JSON.stringify(t.audit)).not.toContain(CLIENT_SECRET);
+  });
+});
+
+describe('a client disabled while a grant is being issued', () => {
+  it('answers invalid_client and leaves the grant it wrote revoked', async () => {
+    const t = setup();
+    await registerClient(t, ['password'], []);
+    const slowCheck: AuthCheck = {
+      checkCredentials: async (request) => {
+        // The admin disables the client (and sweeps its grants) while the AuthCheck runs.
+        await t.clients.disableClient(CLIENT_ID, 1);
+        return users.checkCredentials(request);
+      },
+    };
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      username: 'alice',
+      password: 'pw',
+    }).toString();
+    const error = await oauthErrorOf(
+      issueToken(
+        {
+          method: 'POST',
+          secure: true,
+          contentType: 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+          hasQueryParameters: false,
+          body: () => body,
+        },
+        DEFAULT_TOKEN_ENDPOINT_CONFIG,
+        { ...t.deps, authCheck: slowCheck },
+      ),
+    );
+    expect([error.code, error.status]).toEqual(['invalid_client', 401]);
+    const [grantId] = await t.grants.listGrantIdsByClient(CLIENT_ID);
+    expect((await t.grants.getGrant(grantId ?? ''))?.revokedAt).toBeDefined();
   });
 });
 
