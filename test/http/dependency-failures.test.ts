@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
 import type { Environment } from '../../lambdas/handlers/environment-reader';
@@ -27,6 +27,7 @@ import {
   type HookAnswer,
   startAuthCheckHookServer,
 } from '../support/auth-check-hook-server';
+import { capturingOutput } from '../support/captured-output';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { type DynamoDbProxy, startDynamoDbProxy } from '../support/dynamodb-proxy';
 
@@ -147,23 +148,6 @@ const refreshRequest = (refreshToken: string) =>
     headers: { Authorization: basicAuthorization(client.client_id, client.client_secret) },
     body: { grant_type: 'refresh_token', refresh_token: refreshToken },
   });
-
-/** Runs `action` with stdout and stderr captured (not printed); returns what was written. */
-async function capturingOutput<T>(action: () => Promise<T>): Promise<{ result: T; output: string }> {
-  const written: string[] = [];
-  const capture = (chunk: unknown) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return { result: await action(), output: written.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 async function grantsOfClient(): Promise<Record<string, unknown>[]> {
   const { Items = [] } = await dynamo.doc.send(

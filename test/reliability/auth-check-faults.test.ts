@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
 import type { Environment } from '../../lambdas/handlers/environment-reader';
@@ -23,6 +23,7 @@ import {
   type HookRequest,
   startAuthCheckHookServer,
 } from '../support/auth-check-hook-server';
+import { capturingOutput } from '../support/captured-output';
 import {
   closedPortUrl,
   type FaultHook,
@@ -91,23 +92,6 @@ afterAll(async () => {
   console.log(`[auth-check-faults] outcomes: ${outcomes}`);
   await Promise.all([backend?.stop(), lambda?.stop(), ...faultHooks.map((hook) => hook.stop())]);
 });
-
-/** Runs `action` with stdout and stderr captured (not printed); returns what was written. */
-async function capturingOutput<T>(action: () => Promise<T>): Promise<{ result: T; output: string }> {
-  const written: string[] = [];
-  const capture = (chunk: unknown) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    return { result: await action(), output: written.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 /** The token Lambda at DEBUG with a short AuthCheck timeout; `hook` overrides AUTH_CHECK_*. */
 const tokenLambda = (hook: Environment) =>
