@@ -1,11 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuthCheckSignature } from '../../lambdas/auth-check/auth-check-signature';
 import {
@@ -15,6 +10,7 @@ import {
 } from '../../lambdas/auth-check/http-auth-check';
 import type { AuthCheckRequest } from '../../lambdas/core/auth-check';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
+import { opensslAvailable, startSelfSignedTlsHook } from '../support/fault-hook-servers';
 
 const PASSWORD = 'pw-Zebra-7f3c-do-not-log';
 const CREDENTIALS: AuthCheckRequest = { username: 'alice', password: PASSWORD, clientId: 'web-app' };
@@ -232,58 +228,16 @@ describe('createHttpAuthCheck: time and transport failures', () => {
     expect(error.message).toContain('ECONNREFUSED');
   });
 
-  const openssl = spawnSync('openssl', ['version'], { stdio: 'ignore' });
-  const hasOpenssl = openssl.error === undefined && openssl.status === 0;
-
-  it.skipIf(!hasOpenssl)(
+  it.skipIf(!opensslAvailable())(
     'fails on a TLS error: https hook with a self-signed certificate (skipped when openssl is absent)',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'auth-check-tls-'));
+      const hook = await startSelfSignedTlsHook();
       try {
-        const keyPath = join(dir, 'key.pem');
-        const certPath = join(dir, 'cert.pem');
-        const generated = spawnSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'rsa:2048',
-            '-nodes',
-            '-subj',
-            '/CN=127.0.0.1',
-            '-days',
-            '1',
-            '-keyout',
-            keyPath,
-            '-out',
-            certPath,
-          ],
-          { stdio: 'ignore' },
-        );
-        expect(generated.status, 'openssl could not generate a self-signed certificate').toBe(0);
-        let tlsRequests = 0;
-        const tlsServer = createHttpsServer(
-          { key: readFileSync(keyPath), cert: readFileSync(certPath) },
-          (_req, res) => {
-            tlsRequests++;
-            json(200, { user_id: 'should-not-be-trusted' })(res);
-          },
-        );
-        await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
-        try {
-          const { port } = tlsServer.address() as AddressInfo;
-          const error = await expectUnavailable(
-            authCheck({ url: `https://127.0.0.1:${port}/check` }).checkCredentials(CREDENTIALS),
-          );
-          expect(error.message).toMatch(/CERT/);
-          expect(tlsRequests).toBe(0);
-        } finally {
-          tlsServer.closeAllConnections();
-          await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
-        }
+        const error = await expectUnavailable(authCheck({ url: hook.url }).checkCredentials(CREDENTIALS));
+        expect(error.message).toMatch(/CERT/);
+        expect(hook.requests).toBe(0);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        await hook.stop();
       }
     },
   );
