@@ -2,6 +2,7 @@ import { isValidUserId, type UserId } from './auth-check';
 import { GRANT_TYPES, type GrantType, isGrantType } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
 import { parseScopeList } from './scope';
+import { TOKEN_LIFETIME_BOUNDS } from './token-endpoint-config';
 
 /** The admin function's actions (the original's create_client_credentials, and what it lacked). */
 export type AdminCommand =
@@ -74,19 +75,17 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
           defaultScope: parseDefaultScope(fields.default_scope, scope),
         }),
         ...(fields.access_token_ttl_seconds !== undefined && {
-          accessTokenTtlSeconds: requireInteger(fields.access_token_ttl_seconds, 'access_token_ttl_seconds', {
-            min: 60,
-            max: DAY,
-          }),
+          accessTokenTtlSeconds: requireInteger(
+            fields.access_token_ttl_seconds,
+            'access_token_ttl_seconds',
+            TOKEN_LIFETIME_BOUNDS.access,
+          ),
         }),
         ...(fields.refresh_token_ttl_seconds !== undefined && {
           refreshTokenTtlSeconds: requireInteger(
             fields.refresh_token_ttl_seconds,
             'refresh_token_ttl_seconds',
-            {
-              min: 60,
-              max: 365 * DAY,
-            },
+            TOKEN_LIFETIME_BOUNDS.refresh,
           ),
         }),
         resourceServer:
@@ -117,9 +116,7 @@ function requireString(value: unknown, name: string, maxLength: number, allowEmp
   return value;
 }
 
-const DAY = 24 * 3600;
-
-/** Same bounds as the service-wide `ACCESS_TOKEN_TTL_SECONDS` / `REFRESH_TOKEN_TTL_SECONDS`. */
+/** An integer within `bounds` (for lifetimes: `TOKEN_LIFETIME_BOUNDS`, as for the environment). */
 function requireInteger(value: unknown, name: string, bounds: { min: number; max: number }): number {
   if (!Number.isSafeInteger(value) || (value as number) < bounds.min || (value as number) > bounds.max) {
     throw new InvalidRequest(`${name} must be an integer from ${bounds.min} to ${bounds.max}`);

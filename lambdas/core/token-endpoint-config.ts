@@ -32,6 +32,14 @@ export interface TokenEndpointDeps {
   readonly audit: AuditSink;
 }
 
+const DAY = 24 * 3600;
+
+/** Allowed token lifetimes, service-wide (environment) and per client (admin) alike. */
+export const TOKEN_LIFETIME_BOUNDS = Object.freeze({
+  access: Object.freeze({ min: 60, max: DAY }),
+  refresh: Object.freeze({ min: 60, max: 365 * DAY }),
+});
+
 export const DEFAULT_TOKEN_ENDPOINT_CONFIG: TokenEndpointConfig = Object.freeze({
   requireSsl: true,
   accessTokenTtlSeconds: 3600,

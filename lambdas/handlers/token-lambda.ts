@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/password-lockout';
-import { DEFAULT_TOKEN_ENDPOINT_CONFIG, type TokenEndpointConfig } from '../core/token-endpoint-config';
+import {
+  DEFAULT_TOKEN_ENDPOINT_CONFIG,
+  TOKEN_LIFETIME_BOUNDS,
+  type TokenEndpointConfig,
+} from '../core/token-endpoint-config';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { createTokenHandler } from '../http/token-handler';
 import { buildAuthCheck } from './auth-check-environment';
@@ -20,14 +24,16 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
   const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
   return Object.freeze({
     ...readFormEndpointConfig(reader),
-    accessTokenTtlSeconds: reader.integer('ACCESS_TOKEN_TTL_SECONDS', defaults.accessTokenTtlSeconds, {
-      min: 60,
-      max: DAY,
-    }),
-    refreshTokenTtlSeconds: reader.integer('REFRESH_TOKEN_TTL_SECONDS', defaults.refreshTokenTtlSeconds, {
-      min: 60,
-      max: 365 * DAY,
-    }),
+    accessTokenTtlSeconds: reader.integer(
+      'ACCESS_TOKEN_TTL_SECONDS',
+      defaults.accessTokenTtlSeconds,
+      TOKEN_LIFETIME_BOUNDS.access,
+    ),
+    refreshTokenTtlSeconds: reader.integer(
+      'REFRESH_TOKEN_TTL_SECONDS',
+      defaults.refreshTokenTtlSeconds,
+      TOKEN_LIFETIME_BOUNDS.refresh,
+    ),
     refreshReuseGraceSeconds: reader.integer(
       'REFRESH_REUSE_GRACE_SECONDS',
       defaults.refreshReuseGraceSeconds,
