@@ -22,11 +22,15 @@ export const passwordGrant: GrantHandler = async (context) => {
     client.scope,
     client.defaultScope,
   );
-  const userId = await checkCredentials(
+  const { userId, settled } = await checkCredentials(
     { username, password, clientId: client.clientId },
     context.config.lockout,
     deps,
     now,
   );
-  return issueGrant(context, { grantType: 'password', userId, scope, withRefreshToken: true });
+  const [response] = await Promise.all([
+    issueGrant(context, { grantType: 'password', userId, scope, withRefreshToken: true }),
+    settled,
+  ]);
+  return response;
 };
