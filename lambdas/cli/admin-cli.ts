@@ -27,7 +27,9 @@ Commands:
                       --resource-server (no value) lets the client introspect
                       other clients' tokens at /oauth2/introspect.
   list-clients
-  rotate-secret --client-id ID
+  rotate-secret --client-id ID [--keep-previous-seconds N]
+                      The old secret stops at once, or after N seconds (at most
+                      2592000 = 30 days) so clients can switch without downtime.
   disable-client --client-id ID
   revoke-user-tokens --user-id ID [--user-id-type string|number]
                       Default type: string. "number" sends an all-digit ID as a JSON
@@ -92,7 +94,7 @@ const COMMAND_OPTIONS = {
     'resource-server',
   ],
   'list-clients': [],
-  'rotate-secret': ['client-id'],
+  'rotate-secret': ['client-id', 'keep-previous-seconds'],
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
   'unlock-username': ['username'],
@@ -228,7 +230,14 @@ function buildPayload(
     }
     case 'list-clients':
       return { action: command };
-    case 'rotate-secret':
+    case 'rotate-secret': {
+      const keep = option('keep-previous-seconds');
+      return {
+        action: command,
+        client_id: required('client-id'),
+        ...(keep === undefined ? {} : { keep_previous_seconds: seconds('keep-previous-seconds', keep) }),
+      };
+    }
     case 'disable-client':
       return { action: command, client_id: required('client-id') };
     case 'revoke-user-tokens':

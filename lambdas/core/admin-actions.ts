@@ -31,12 +31,21 @@ export interface ClientView {
   readonly disabled: boolean;
   readonly resourceServer: boolean;
   readonly createdAt: number;
+  /** Set while a rotated-away secret still authenticates: when it stops (epoch seconds). */
+  readonly previousSecretExpiresAt?: number;
 }
 
 export type AdminResult =
   | { action: 'create-client'; client: ClientView; clientSecret: string }
   | { action: 'list-clients'; clients: ClientView[] }
-  | { action: 'rotate-secret'; clientId: string; clientSecret: string; rotatedAt: number }
+  | {
+      action: 'rotate-secret';
+      clientId: string;
+      clientSecret: string;
+      rotatedAt: number;
+      /** When the replaced secret stops working; absent: it already has. */
+      previousSecretExpiresAt?: number;
+    }
   | { action: 'disable-client'; clientId: string; revokedGrants: number }
   | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number }
   | { action: 'unlock-username'; username: string };
@@ -44,7 +53,8 @@ export type AdminResult =
 /** Revocations run a few at a time: fast for a user with many grants, gentle on the table. */
 const REVOKE_CONCURRENCY = 8;
 
-export const toClientView = (client: ClientRecord): ClientView => ({
+/** `now` (epoch seconds) decides whether a rotated-away secret is still live; without it none is shown. */
+export const toClientView = (client: ClientRecord, now?: number): ClientView => ({
   clientId: client.clientId,
   name: client.name,
   grantTypes: client.grantTypes,
@@ -57,6 +67,10 @@ export const toClientView = (client: ClientRecord): ClientView => ({
   disabled: client.disabled,
   resourceServer: client.resourceServer,
   createdAt: client.createdAt,
+  ...(now !== undefined &&
+    client.previousSecretHash !== undefined &&
+    client.previousSecretExpiresAt !== undefined &&
+    now < client.previousSecretExpiresAt && { previousSecretExpiresAt: client.previousSecretExpiresAt }),
 });
 
 /** Runs one admin command. Store failures propagate as `DependencyUnavailable`. */
@@ -93,17 +107,32 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       return {
         action: command.action,
         clients: clients
-          .map(toClientView)
+          .map((client) => toClientView(client, now))
           .sort((a, b) => a.createdAt - b.createdAt || cmp(a.clientId, b.clientId)),
       };
     }
     case 'rotate-secret': {
       const clientSecret = generateSecret(deps.random);
-      if (!(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now))) {
+      const keepUntil =
+        command.keepPreviousSeconds === undefined ? undefined : now + command.keepPreviousSeconds;
+      if (
+        !(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now, keepUntil))
+      ) {
         throw new InvalidRequest('No client with this client_id');
       }
-      deps.audit({ type: 'admin_action', action: command.action, clientId: command.clientId });
-      return { action: command.action, clientId: command.clientId, clientSecret, rotatedAt: now };
+      deps.audit({
+        type: 'admin_action',
+        action: command.action,
+        clientId: command.clientId,
+        ...(keepUntil !== undefined && { previousSecretExpiresAt: keepUntil }),
+      });
+      return {
+        action: command.action,
+        clientId: command.clientId,
+        clientSecret,
+        rotatedAt: now,
+        ...(keepUntil !== undefined && { previousSecretExpiresAt: keepUntil }),
+      };
     }
     case 'disable-client': {
       if (!(await deps.clients.disableClient(command.clientId, now))) {

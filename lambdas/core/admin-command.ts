@@ -19,7 +19,12 @@ export type AdminCommand =
       resourceServer: boolean;
     }
   | { action: 'list-clients' }
-  | { action: 'rotate-secret'; clientId: string }
+  | {
+      action: 'rotate-secret';
+      clientId: string;
+      /** The replaced secret keeps working this long (zero-downtime rotation); absent or 0: it dies at once. */
+      keepPreviousSeconds?: number;
+    }
   | { action: 'disable-client'; clientId: string }
   | { action: 'revoke-user-tokens'; userId: UserId }
   /** Clears a username's password lockout (a support desk's "let them try again"). */
@@ -36,11 +41,14 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
     'resource_server',
   ],
   'list-clients': [],
-  'rotate-secret': ['client_id'],
+  'rotate-secret': ['client_id', 'keep_previous_seconds'],
   'disable-client': ['client_id'],
   'revoke-user-tokens': ['user_id'],
   'unlock-username': ['username'],
 };
+
+/** How long a rotated-away client secret may keep working: up to 30 days (0 = not at all). */
+export const KEEP_PREVIOUS_SECRET_BOUNDS = Object.freeze({ min: 0, max: 30 * 24 * 3600 });
 
 const isAction = (value: unknown): value is AdminCommand['action'] =>
   typeof value === 'string' && Object.hasOwn(FIELDS, value);
@@ -96,7 +104,16 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
     }
     case 'list-clients':
       return { action };
-    case 'rotate-secret':
+    case 'rotate-secret': {
+      const clientId = requireString(fields.client_id, 'client_id', 128);
+      if (fields.keep_previous_seconds === undefined) return { action, clientId };
+      const keepPreviousSeconds = requireInteger(
+        fields.keep_previous_seconds,
+        'keep_previous_seconds',
+        KEEP_PREVIOUS_SECRET_BOUNDS,
+      );
+      return { action, clientId, ...(keepPreviousSeconds > 0 && { keepPreviousSeconds }) };
+    }
     case 'disable-client':
       return { action, clientId: requireString(fields.client_id, 'client_id', 128) };
     case 'revoke-user-tokens':

@@ -25,6 +25,8 @@ export type AuditEvent =
       userId?: UserId;
       count?: number;
       lockoutKey?: string;
+      /** rotate-secret with an overlap: when the replaced secret stops working (epoch seconds). */
+      previousSecretExpiresAt?: number;
     };
 
 export type AuditSink = (event: AuditEvent) => void;

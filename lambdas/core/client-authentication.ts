@@ -79,6 +79,8 @@ export async function authenticateClient(
   credentials: ClientCredentials,
   clients: ClientStore,
   realm: string,
+  /** Epoch seconds; a rotated-away secret still in its overlap authenticates only when given. */
+  now?: number,
 ): Promise<ClientRecord> {
   const { clientId, clientSecret } = credentials;
   if (
@@ -90,9 +92,19 @@ export async function authenticateClient(
   }
   const client = await clients.getClient(clientId);
   const presented = hashSecret(clientSecret);
-  const secretMatches = hashesEqual(presented, client?.secretHash ?? DUMMY_HASH);
+  // Both comparisons always run, so timing tells nothing about which secret (if any) matched.
+  const currentMatches = hashesEqual(presented, client?.secretHash ?? DUMMY_HASH);
+  const previousMatches = hashesEqual(presented, client?.previousSecretHash ?? DUMMY_HASH);
   if (client === undefined) throw new InvalidClient({ realm, cause: 'unknown client' });
-  if (!secretMatches) throw new InvalidClient({ realm, cause: 'secret mismatch' });
+  if (!currentMatches) {
+    if (!previousMatches || client.previousSecretHash === undefined) {
+      throw new InvalidClient({ realm, cause: 'secret mismatch' });
+    }
+    const until = client.previousSecretExpiresAt;
+    if (now === undefined || until === undefined || now >= until) {
+      throw new InvalidClient({ realm, cause: 'previous secret expired' });
+    }
+  }
   if (client.disabled) throw new InvalidClient({ realm, cause: 'client disabled' });
   return client;
 }

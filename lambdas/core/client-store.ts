@@ -5,6 +5,12 @@ export interface ClientRecord {
   readonly clientId: string;
   readonly name: string;
   readonly secretHash: string;
+  /**
+   * The secret replaced by a `rotate-secret` with `keep_previous_seconds`: it still authenticates
+   * until `previousSecretExpiresAt` (epoch seconds), checked on every request; absent: none.
+   */
+  readonly previousSecretHash?: string;
+  readonly previousSecretExpiresAt?: number;
   readonly grantTypes: readonly GrantType[];
   /** Scopes the client may request; empty means the client is unscoped. */
   readonly scope: readonly string[];
@@ -35,8 +41,17 @@ export interface ClientStore {
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
   createClient(client: NewClientRecord): Promise<void>;
-  /** Returns false when no such client exists (nothing is created). */
-  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean>;
+  /**
+   * Replaces the secret's hash; returns false when no such client exists (nothing is created).
+   * With `keepPreviousUntil` the replaced hash stays valid until then (epoch seconds), in the same
+   * write; without it any previous secret is dropped too.
+   */
+  updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean>;
   /** Returns false when no such client exists (nothing is created). */
   disableClient(clientId: string, updatedAt: number): Promise<boolean>;
   listClients(): Promise<ClientRecord[]>;

@@ -18,6 +18,10 @@ const toItem = (client: NewClientRecord): Item => ({
   clientId: client.clientId,
   name: client.name,
   secretHash: client.secretHash,
+  ...(client.previousSecretHash !== undefined && { previousSecretHash: client.previousSecretHash }),
+  ...(client.previousSecretExpiresAt !== undefined && {
+    previousSecretExpiresAt: client.previousSecretExpiresAt,
+  }),
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
@@ -38,10 +42,14 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
   const defaultScope = read.optionalStringList('defaultScope');
   const accessTokenTtlSeconds = read.optionalNumber('accessTokenTtlSeconds');
   const refreshTokenTtlSeconds = read.optionalNumber('refreshTokenTtlSeconds');
+  const previousSecretHash = read.optionalString('previousSecretHash');
+  const previousSecretExpiresAt = read.optionalNumber('previousSecretExpiresAt');
   return {
     clientId: read.string('clientId'),
     name: read.string('name'),
     secretHash: read.string('secretHash'),
+    ...(previousSecretHash !== undefined && { previousSecretHash }),
+    ...(previousSecretExpiresAt !== undefined && { previousSecretExpiresAt }),
     grantTypes,
     scope: read.stringList('scope'),
     ...(defaultScope !== undefined && { defaultScope }),
@@ -96,11 +104,43 @@ export class DynamoDbClientStore implements ClientStore {
     }
   }
 
-  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
-    return this.updateExisting('updateClientSecret', clientId, {
-      secretHash,
-      updatedAt,
-    });
+  async updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean> {
+    // One write either way. Every SET reads the item as it was before the update, so the replaced
+    // hash moves to previousSecretHash in the same request that writes the new one.
+    const keep = keepPreviousUntil !== undefined;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { clientId },
+          UpdateExpression: keep
+            ? 'SET #previous = #secretHash, #previousUntil = :until, #secretHash = :secretHash, #updatedAt = :updatedAt'
+            : 'SET #secretHash = :secretHash, #updatedAt = :updatedAt REMOVE #previous, #previousUntil',
+          ConditionExpression: 'attribute_exists(#clientId)',
+          ExpressionAttributeNames: {
+            '#clientId': 'clientId',
+            '#secretHash': 'secretHash',
+            '#updatedAt': 'updatedAt',
+            '#previous': 'previousSecretHash',
+            '#previousUntil': 'previousSecretExpiresAt',
+          },
+          ExpressionAttributeValues: {
+            ':secretHash': secretHash,
+            ':updatedAt': updatedAt,
+            ...(keep && { ':until': keepPreviousUntil }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure('updateClientSecret', error);
+    }
   }
 
   disableClient(clientId: string, updatedAt: number): Promise<boolean> {

@@ -183,6 +183,31 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         );
       });
 
+      it('keeps the replaced hash as the previous one, with its end, in the same update', async () => {
+        await clients.createClient(aClient());
+        expect(await clients.updateClientSecret('client-a', 'secret-hash-2', NOW + 5, NOW + 65)).toBe(true);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({
+            secretHash: 'secret-hash-2',
+            previousSecretHash: 'secret-hash-1',
+            previousSecretExpiresAt: NOW + 65,
+            updatedAt: NOW + 5,
+          }),
+        );
+        // A second overlapping rotation keeps only the secret it replaced.
+        await clients.updateClientSecret('client-a', 'secret-hash-3', NOW + 6, NOW + 66);
+        expect(await clients.getClient('client-a')).toMatchObject({
+          secretHash: 'secret-hash-3',
+          previousSecretHash: 'secret-hash-2',
+          previousSecretExpiresAt: NOW + 66,
+        });
+        // A rotation without an overlap drops any previous secret.
+        await clients.updateClientSecret('client-a', 'secret-hash-4', NOW + 7);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({ secretHash: 'secret-hash-4', updatedAt: NOW + 7 }),
+        );
+      });
+
       it('updates the secret of an unknown client to false, creating nothing', async () => {
         expect(await clients.updateClientSecret('nobody', 'secret-hash-2', NOW)).toBe(false);
         expect(await clients.getClient('nobody')).toBeUndefined();
