@@ -4,6 +4,7 @@ import { CachedClientStore } from '../store/cached-client-store';
 import { buildSessionCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { secretsManagerSecretFor } from './hook-secret';
+import { buildServiceMetrics } from './metrics-environment';
 import { buildStores } from './store-environment';
 
 /**
@@ -15,6 +16,7 @@ export function buildAuthorizerLambda(env: Environment) {
   const requireSsl = reader.boolean('REQUIRE_SSL', true);
   const cacheTtlSeconds = reader.integer('CLIENT_CACHE_TTL_SECONDS', 30, { min: 0, max: 300 });
   const logger = createServiceLogger('oauth2-authorizer', reader.logLevel());
+  const metrics = buildServiceMetrics(reader, logger, 'authorizer');
   const { clients, grants } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'SESSION_CHECK_SECRET_ARN');
@@ -28,7 +30,9 @@ export function buildAuthorizerLambda(env: Environment) {
       ...(sessionCheck === undefined ? {} : { sessionCheck }),
     },
     logger,
+    metrics,
   );
+  handler.use(metrics.middleware());
   for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
   return handler;
 }

@@ -6,11 +6,13 @@ import {
   type TokenEndpointConfig,
 } from '../core/token-endpoint-config';
 import { auditTo, createServiceLogger } from '../http/service-logger';
+import { authCheckMetrics } from '../http/service-metrics';
 import { createTokenHandler } from '../http/token-handler';
 import { buildAuthCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
+import { buildServiceMetrics } from './metrics-environment';
 import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
@@ -69,15 +71,17 @@ export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
+  const metrics = buildServiceMetrics(reader, logger, 'token');
   const { clients, grants, lockouts } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
-  const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
+  const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret, authCheckMetrics(metrics));
   const handler = createTokenHandler(
     config,
-    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger, metrics) },
     logger,
   );
+  handler.use(metrics.middleware());
   for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
   return handler;
 }

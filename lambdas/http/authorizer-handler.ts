@@ -11,6 +11,7 @@ import type { VerifyAccessTokenDeps } from '../core/verify-access-token';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { logOAuthError } from './service-logger';
+import { METRIC, type ServiceMetrics } from './service-metrics';
 
 export interface AuthorizerConfig {
   /** Refuse bearer tokens that did not arrive over TLS (the original accepted them over plain HTTP). */
@@ -65,7 +66,12 @@ const principalIdOf = (principal: Principal): string =>
  * A REQUEST-type Lambda authorizer for REST APIs: `Authorization: Bearer <access token>` (RFC 6750 §2.1),
  * or, when a session check is configured and no Authorization header is sent, the Cookie header.
  */
-export function createAuthorizerHandler(config: AuthorizerConfig, deps: AuthorizerDeps, logger: Logger) {
+export function createAuthorizerHandler(
+  config: AuthorizerConfig,
+  deps: AuthorizerDeps,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>(LAMBDA_DEADLINE)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -76,6 +82,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: Authoriz
           deps,
           config.realm,
         );
+        metrics?.count(METRIC.authorizerAllowed);
         logger.info('access allowed', {
           method: principal.method,
           ...(principal.method === 'bearer'
@@ -94,12 +101,14 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: Authoriz
         };
       } catch (error) {
         if (error instanceof DependencyUnavailable) {
+          metrics?.count(METRIC.authorizerUnavailable);
           logger.error('authorizer dependency failed', {
             dependency: error.dependency,
             cause: error.message,
           });
           throw new Error(AUTHORIZER_UNAVAILABLE);
         }
+        metrics?.count(METRIC.authorizerDenied);
         if (error instanceof OAuthError) logOAuthError(logger, error);
         else logger.info('access denied', { cause: error instanceof Error ? error.message : typeof error });
         throw new Error(UNAUTHORIZED);
