@@ -1,3 +1,5 @@
+import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringThresholds } from './service-monitoring';
+
 /** Where a `{"user_id"}` hook lives: an HTTPS endpoint the deployer runs, or a Lambda function. */
 export type HookTarget =
   | { readonly kind: 'http'; readonly url: string }
@@ -38,6 +40,18 @@ export interface StageConfig {
   readonly retainData: boolean;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Alarms, their SNS topic and a dashboard; `false` deploys none (the metrics are still written). */
+  readonly monitoring: false | MonitoringConfig;
+  /** Adds a `ClientId` dimension to the token metrics (one CloudWatch metric per client: it costs). */
+  readonly metricsByClient: boolean;
+  /** Rotate the hook secret every N days (1–365); absent: only by hand (`aws secretsmanager rotate-secret`). */
+  readonly hookSecretRotationDays?: number;
+}
+
+export interface MonitoringConfig {
+  /** Subscribed to the alarm topic (the address must confirm). */
+  readonly alarmEmail?: string;
+  readonly thresholds: MonitoringThresholds;
 }
 
 export class StageConfigError extends Error {
@@ -61,9 +75,17 @@ const DEFAULTS = {
   retainData: true,
   throttle: { rateLimit: 50, burstLimit: 100 },
   logLevel: 'INFO',
+  metricsByClient: false,
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), 'authCheck', 'sessionCheck', 'customDomain']);
+const KNOWN_KEYS = new Set([
+  ...Object.keys(DEFAULTS),
+  'authCheck',
+  'sessionCheck',
+  'customDomain',
+  'monitoring',
+  'hookSecretRotationDays',
+]);
 
 const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
@@ -97,7 +119,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
     }
     return v;
   };
-  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData'): boolean => {
+  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData' | 'metricsByClient'): boolean => {
     const v = value[key] ?? DEFAULTS[key];
     if (typeof v !== 'boolean') {
       problems.push(`${key} must be true or false (a JSON boolean, not a string)`);
@@ -138,6 +160,19 @@ export function parseStageConfig(raw: unknown): StageConfig {
     retainData: boolean('retainData'),
     throttle,
     logLevel: logLevel as StageConfig['logLevel'],
+    monitoring: parseMonitoring(value.monitoring, problems),
+    metricsByClient: boolean('metricsByClient'),
+    ...(value.hookSecretRotationDays === undefined
+      ? {}
+      : {
+          hookSecretRotationDays: optionalInteger(
+            value.hookSecretRotationDays,
+            'hookSecretRotationDays',
+            1,
+            365,
+            problems,
+          ),
+        }),
   };
   // Only between two valid values: an out-of-range one is already reported.
   if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
@@ -242,4 +277,71 @@ function parseIssuer(raw: unknown, problems: string[]): string | undefined {
     return undefined;
   }
   return raw as string;
+}
+
+function optionalInteger(raw: unknown, key: string, min: number, max: number, problems: string[]): number {
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    problems.push(`${key} must be an integer from ${min} to ${max}`);
+    return min;
+  }
+  return raw;
+}
+
+/** Upper bounds of the alarm thresholds: generous, but a typo of three extra zeros is caught. */
+const THRESHOLD_MAX: Readonly<Record<keyof MonitoringThresholds, number>> = {
+  tokenServerErrorRatePercent: 100,
+  authCheckFailureRatePercent: 100,
+  authCheckLatencyP99Ms: 60_000,
+  authorizerUnavailable: 1_000_000,
+  refreshReuse: 1_000_000,
+  lockoutsPer5Minutes: 1_000_000,
+  lambdaErrors: 1_000_000,
+  lambdaThrottles: 1_000_000,
+  dynamoDbThrottledRequests: 1_000_000,
+  dynamoDbSystemErrors: 1_000_000,
+  apiGateway5xx: 1_000_000,
+  apiGatewayLatencyP99Ms: 60_000,
+};
+
+/** `false`, or `{ "alarmEmail"?: "...", "thresholds"?: { <name>: number } }` (absent: all defaults). */
+function parseMonitoring(raw: unknown, problems: string[]): StageConfig['monitoring'] {
+  if (raw === false) return false;
+  if (raw === undefined) return { thresholds: DEFAULT_MONITORING_THRESHOLDS };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('monitoring must be false or an object {"alarmEmail"?, "thresholds"?}');
+    return false;
+  }
+  const monitoring = raw as Record<string, unknown>;
+  for (const key of Object.keys(monitoring)) {
+    if (key !== 'alarmEmail' && key !== 'thresholds') problems.push(`unknown key "monitoring.${key}"`);
+  }
+  const { alarmEmail } = monitoring;
+  if (
+    alarmEmail !== undefined &&
+    (typeof alarmEmail !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail))
+  ) {
+    problems.push('monitoring.alarmEmail must be an e-mail address');
+  }
+  const rawThresholds = monitoring.thresholds ?? {};
+  const thresholds: Record<string, number> = { ...DEFAULT_MONITORING_THRESHOLDS };
+  if (typeof rawThresholds !== 'object' || rawThresholds === null || Array.isArray(rawThresholds)) {
+    problems.push('monitoring.thresholds must be an object of numbers');
+  } else {
+    for (const [key, value] of Object.entries(rawThresholds)) {
+      if (!Object.hasOwn(THRESHOLD_MAX, key)) {
+        problems.push(`unknown key "monitoring.thresholds.${key}"`);
+        continue;
+      }
+      const max = THRESHOLD_MAX[key as keyof MonitoringThresholds];
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+        problems.push(`monitoring.thresholds.${key} must be a number above 0 and at most ${max}`);
+        continue;
+      }
+      thresholds[key] = value;
+    }
+  }
+  return {
+    ...(typeof alarmEmail === 'string' ? { alarmEmail } : {}),
+    thresholds: Object.freeze(thresholds) as unknown as MonitoringThresholds,
+  };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MONITORING_THRESHOLDS } from '../../infra/service-monitoring';
 import { parseStageConfig, type StageConfig, StageConfigError } from '../../infra/stage-config';
 import { CDK_JSON_CONTEXT } from './synth-stack';
 
@@ -39,7 +40,10 @@ describe('parseStageConfig', () => {
       retainData: true,
       throttle: { rateLimit: 50, burstLimit: 100 },
       logLevel: 'INFO',
+      monitoring: { thresholds: DEFAULT_MONITORING_THRESHOLDS },
+      metricsByClient: false,
     } satisfies StageConfig);
+    expect(config).not.toHaveProperty('hookSecretRotationDays');
     expect(config).not.toHaveProperty('sessionCheck');
     expect(config).not.toHaveProperty('customDomain');
     expect(Object.isFrozen(config)).toBe(true);
@@ -237,5 +241,55 @@ describe('parseStageConfig', () => {
       ]),
     );
     expect(problems).toHaveLength(4);
+  });
+});
+
+describe('monitoring, metricsByClient, hookSecretRotationDays', () => {
+  it('takes monitoring false, an alarm e-mail and any subset of thresholds over the defaults', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, monitoring: false }).monitoring).toBe(false);
+    const config = parseStageConfig({
+      authCheck: HTTP_AUTH_CHECK,
+      monitoring: {
+        alarmEmail: 'ops@example.com',
+        thresholds: { lockoutsPer5Minutes: 50, authCheckLatencyP99Ms: 1500 },
+      },
+      metricsByClient: true,
+      hookSecretRotationDays: 30,
+    });
+    expect(config.monitoring).toEqual({
+      alarmEmail: 'ops@example.com',
+      thresholds: { ...DEFAULT_MONITORING_THRESHOLDS, lockoutsPer5Minutes: 50, authCheckLatencyP99Ms: 1500 },
+    });
+    expect(config).toMatchObject({ metricsByClient: true, hookSecretRotationDays: 30 });
+  });
+
+  it('lists every mistake: unknown threshold, bad values, a non-address, rotation days out of range', () => {
+    expect(() =>
+      parseStageConfig({
+        authCheck: HTTP_AUTH_CHECK,
+        monitoring: {
+          alarmEmail: 'not-an-address',
+          thresholds: { lockoutSpike: 3, tokenServerErrorRatePercent: 0, apiGateway5xx: '5' },
+          topic: 'x',
+        },
+        metricsByClient: 'yes',
+        hookSecretRotationDays: 0,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: expect.arrayContaining([
+          'unknown key "monitoring.topic"',
+          'monitoring.alarmEmail must be an e-mail address',
+          'unknown key "monitoring.thresholds.lockoutSpike"',
+          'monitoring.thresholds.tokenServerErrorRatePercent must be a number above 0 and at most 100',
+          'monitoring.thresholds.apiGateway5xx must be a number above 0 and at most 1000000',
+          'metricsByClient must be true or false (a JSON boolean, not a string)',
+          'hookSecretRotationDays must be an integer from 1 to 365',
+        ]),
+      }),
+    );
+    expect(() => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, monitoring: true })).toThrow(
+      /monitoring must be false or an object/,
+    );
   });
 });
