@@ -5,6 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
   CLIENTS_PARTITION_KEY,
@@ -16,13 +17,17 @@ import {
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions';
 import { ServiceFunction } from './service-function';
+import { ServiceMonitoring } from './service-monitoring';
 import type { HookTarget, StageConfig } from './stage-config';
 
 /** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
 export const TOKEN_TIMEOUT_SECONDS = 28;
 export const FORM_ENDPOINT_TIMEOUT_SECONDS = 25;
 export const AUTHORIZER_TIMEOUT_SECONDS = 20;
-export type OAuth2TokenServiceProps = StageConfig;
+export type OAuth2TokenServiceProps = StageConfig & {
+  /** Send the alarms to this topic instead of the construct's own. */
+  readonly alarmTopic?: sns.ITopic;
+};
 
 const REALM = 'oauth2';
 
@@ -49,6 +54,10 @@ export class OAuth2TokenService extends Construct {
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
+  /** Rotates the hook secret (Secrets Manager's rotation function; scheduled with `hookSecretRotationDays`). */
+  readonly hookSecretRotationFunction: ServiceFunction;
+  /** Alarms, topic and dashboard; absent with `monitoring: false`. */
+  readonly monitoring?: ServiceMonitoring;
 
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
@@ -86,14 +95,20 @@ export class OAuth2TokenService extends Construct {
         'HMAC-SHA256 key that signs requests to the AuthCheck / session-check hooks (X-OAuth2-Signature)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
-    Validations.of(this.hookSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
-    });
+    this.hookSecretRotationFunction = this.addHookSecretRotation(props);
 
     const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
-    const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
+    // The metrics' `service` dimension: one per stack, so two deployments in one account never mix.
+    const metricsEnv = {
+      METRICS_SERVICE_NAME: Stack.of(this).stackName,
+      METRICS_BY_CLIENT: String(props.metricsByClient),
+    };
+    const common = {
+      ...tables,
+      ...metricsEnv,
+      REQUIRE_SSL: String(props.requireSsl),
+      LOG_LEVEL: props.logLevel,
+    };
 
     this.tokenFunction = new ServiceFunction(this, 'Token', {
       entry: 'token',
@@ -183,7 +198,7 @@ export class OAuth2TokenService extends Construct {
       description: 'OAuth 2.0 client administration (invoke only, never behind HTTP)',
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { ...tables, LOG_LEVEL: props.logLevel },
+      environment: { ...tables, ...metricsEnv, LOG_LEVEL: props.logLevel },
     });
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',
@@ -268,6 +283,27 @@ export class OAuth2TokenService extends Construct {
       });
     }
 
+    if (props.monitoring !== false) {
+      this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
+        serviceName: Stack.of(this).stackName,
+        functions: {
+          Token: this.tokenFunction.function,
+          Revocation: this.revocationFunction.function,
+          Introspection: this.introspectionFunction.function,
+          Metadata: this.metadataFunction.function,
+          Authorizer: this.authorizerFunction.function,
+          Admin: this.adminFunction.function,
+        },
+        tables: { Clients: this.clientsTable, Grants: this.grantsTable },
+        api: this.api,
+        thresholds: props.monitoring.thresholds,
+        ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+        ...(props.monitoring.alarmEmail === undefined ? {} : { alarmEmail: props.monitoring.alarmEmail }),
+      });
+      new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+      new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    }
+
     const stack = Stack.of(this);
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
     new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
@@ -290,6 +326,39 @@ export class OAuth2TokenService extends Construct {
       value: this.hookSecret.secretArn,
       description: 'HMAC key your AuthCheck hook verifies X-OAuth2-Signature with',
     });
+  }
+
+  /**
+   * The hook secret's rotation function, always deployed so `aws secretsmanager rotate-secret` works
+   * by hand; scheduled every `hookSecretRotationDays` when set. It never rotates on deploy.
+   */
+  private addHookSecretRotation(props: OAuth2TokenServiceProps): ServiceFunction {
+    const rotation = new ServiceFunction(this, 'HookSecretRotation', {
+      entry: 'hookSecretRotation',
+      description: 'Rotates the hook signing secret (Secrets Manager rotation function)',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { LOG_LEVEL: props.logLevel },
+    });
+    this.hookSecret.addRotationSchedule('Rotation', {
+      rotationLambda: rotation.function,
+      // 0 days: a rotation function without a schedule (by hand only).
+      automaticallyAfter: Duration.days(props.hookSecretRotationDays ?? 0),
+      rotateImmediatelyOnUpdate: false,
+    });
+    Validations.of(rotation).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:GetRandomPassword (added by CDK for rotation functions) has no resource to scope to; the function itself draws its value from the CSPRNG.',
+    });
+    if (props.hookSecretRotationDays === undefined) {
+      Validations.of(this.hookSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation is set up but not scheduled: the deployer’s hook must learn the new value, so it rotates by hand unless hookSecretRotationDays says otherwise (README: Operating the service).',
+      });
+    }
+    return rotation;
   }
 
   /** With a custom domain the execute-api hostname is disabled: the URLs to publish are the domain's. */

@@ -15,6 +15,7 @@ export const LAMBDA_ENTRIES = {
   authorizer: 'lambdas/handlers/authorizer.ts',
   admin: 'lambdas/handlers/admin.ts',
   me: 'lambdas/handlers/me.ts',
+  hookSecretRotation: 'lambdas/handlers/hook-secret-rotation.ts',
 } as const;
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));

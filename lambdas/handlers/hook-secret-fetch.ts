@@ -45,7 +45,9 @@ export function createHookSecretFetch(
   const read = async (): Promise<HookSigningKey> => {
     let output: { SecretString?: string; VersionId?: string };
     try {
-      output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+      output = await client.send(
+        new GetSecretValueCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT' }),
+      );
     } catch (error) {
       throw new DependencyUnavailable('secrets', 'hook secret could not be read from Secrets Manager', {
         cause: error,

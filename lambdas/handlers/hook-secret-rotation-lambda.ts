@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -7,8 +9,6 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { createServiceLogger } from '../http/service-logger';
 import { awsClientLocation } from './aws-client-location';
