@@ -47,7 +47,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(7);
+    // Seven handlers and the hook secret's rotation function.
+    expect(functions).toHaveLength(8);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -59,6 +60,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       NODE_OPTIONS: '--enable-source-maps',
       CLIENTS_TABLE: ref(service().clientsTable),
       GRANTS_TABLE: ref(service().grantsTable),
+      METRICS_SERVICE_NAME: 'OAuth2Custom',
+      METRICS_BY_CLIENT: 'false',
       REQUIRE_SSL: 'true',
       LOG_LEVEL: 'WARN',
       ACCESS_TOKEN_TTL_SECONDS: '900',
@@ -94,7 +97,9 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
       ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
     );
+    // The authorizer, and the rotation function (which must read and write it to rotate it).
     expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
+      [ref(service().hookSecretRotationFunction.role)],
       [ref(service().authorizerFunction.role)],
     ]);
   });
@@ -202,7 +207,7 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 7);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({

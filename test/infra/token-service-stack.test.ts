@@ -31,6 +31,9 @@ import {
 } from './template-queries';
 
 /** The token service exactly as `npx cdk synth` builds it from cdk.json (esbuild bundling included). */
+/** Every metrics-writing function: the `service` dimension is the stack name. */
+const METRICS = { METRICS_SERVICE_NAME: 'OAuth2TokenService', METRICS_BY_CLIENT: 'false' };
+
 describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_TIMEOUT_MS }, () => {
   let synth: TokenServiceSynth;
   beforeAll(() => {
@@ -116,6 +119,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         NODE_OPTIONS: '--enable-source-maps',
         CLIENTS_TABLE: ref(service().clientsTable),
         GRANTS_TABLE: ref(service().grantsTable),
+        ...METRICS,
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         ACCESS_TOKEN_TTL_SECONDS: '3600',
@@ -134,6 +138,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(environmentOf(synth.template, functions().authorizer.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
+        ...METRICS,
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         CLIENT_CACHE_TTL_SECONDS: '30',
@@ -141,6 +146,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(environmentOf(synth.template, functions().admin.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
+        ...METRICS,
         LOG_LEVEL: 'INFO',
       });
       expect(environmentOf(synth.template, functions().me.function)).toEqual({
