@@ -27,6 +27,10 @@ export interface TokenEndpointDeps {
   readonly grants: GrantStore;
   readonly authCheck: AuthCheck;
   readonly lockouts: LockoutStore;
+  /** The HMAC secret of lockout keys (see `lockoutKeyOf`); read per request, may be fetched. */
+  readonly lockoutKeySecret: () => Promise<string>;
+  /** Waits between lockout reservation tries; a timer unless a test replaces it. */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;

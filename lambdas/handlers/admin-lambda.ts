@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createAdminHandler } from '../http/admin-handler';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { type Environment, EnvironmentReader } from './environment-reader';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 
 /** Composition root of the admin Lambda (never exposed over HTTP). */
@@ -9,8 +10,20 @@ export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
   const { clients, grants, lockouts } = buildStores(reader);
-  return createAdminHandler(
-    { clients, grants, lockouts, clock: Date.now, random: randomBytes, audit: auditTo(logger) },
+  // unlock-username must find the key the token Lambda counts under: the same secret.
+  const lockoutKey = readLockoutKeySecret(reader, true);
+  const handler = createAdminHandler(
+    {
+      clients,
+      grants,
+      lockouts,
+      lockoutKeySecret: lockoutKey.secret,
+      clock: Date.now,
+      random: randomBytes,
+      audit: auditTo(logger),
+    },
     logger,
   );
+  for (const middleware of lockoutKey.middlewares) handler.use(middleware);
+  return handler;
 }

@@ -11,6 +11,7 @@ import { buildAuthCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
@@ -63,7 +64,8 @@ function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
 /**
  * Composition root of the token Lambda; the local stack calls it with its own environment.
  * `AUTH_CHECK_SECRET_ARN` loads the hook's HMAC secret from Secrets Manager (`SECRETS_MANAGER_ENDPOINT`
- * for emulators) instead of `AUTH_CHECK_SECRET`.
+ * for emulators) instead of `AUTH_CHECK_SECRET`; `LOCKOUT_KEY_SECRET_ARN` likewise the lockout's key
+ * secret instead of `LOCKOUT_KEY_SECRET` (required while the lockout is on).
  */
 export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
@@ -73,11 +75,23 @@ export function buildTokenLambda(env: Environment) {
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
+  const lockoutKey = readLockoutKeySecret(reader, config.lockout.threshold > 0);
   const handler = createTokenHandler(
     config,
-    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    {
+      clients,
+      grants,
+      lockouts,
+      lockoutKeySecret: lockoutKey.secret,
+      authCheck,
+      clock,
+      random: randomBytes,
+      audit: auditTo(logger),
+    },
     logger,
   );
-  for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
+  for (const middleware of [...(hookSecret?.middlewares ?? []), ...lockoutKey.middlewares]) {
+    handler.use(middleware);
+  }
   return handler;
 }

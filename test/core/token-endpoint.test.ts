@@ -15,6 +15,7 @@ import { verifyAccessToken } from '../../lambdas/core/verify-access-token';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';
@@ -48,6 +49,7 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
     clients,
     grants,
     lockouts: new InMemoryLockoutStore(),
+    lockoutKeySecret: testLockoutKeySecret,
     authCheck,
     clock,
     random: randomBytes,

@@ -11,6 +11,7 @@ import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-clien
 import { createTablesIfMissing } from '../../lambdas/store/table-definitions';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 
 const HOOK_SECRET = 'hook-secret-from-secrets-manager-0123456789';
 
@@ -64,6 +65,7 @@ describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets 
       AUTH_CHECK_URL: hookUrl,
       AUTH_CHECK_SECRET_ARN: secretArn,
       SECRETS_MANAGER_ENDPOINT: moto.endpoint,
+      LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
     };
     const admin = buildAdminLambda(env);

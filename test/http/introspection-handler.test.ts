@@ -28,6 +28,7 @@ import {
   type TokenServiceFixture,
   withContext,
 } from '../support/token-service-fixture';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const ALICE = { username: 'alice', password: 'alice-Pw-introspect-1', userId: 1234 } as const;
 const BOB = { username: 'bob', password: 'bob-Pw-introspect-2', userId: 'u-1' } as const;
@@ -232,6 +233,7 @@ describe('with a controlled clock', () => {
           clients,
           grants,
           lockouts: new DynamoDbLockoutStore(svc.dynamo.doc, svc.tables.grants),
+          lockoutKeySecret: testLockoutKeySecret,
           authCheck,
           clock,
           random: randomBytes,

@@ -28,6 +28,7 @@ import {
   nonFormBodyArb,
 } from '../support/fuzz-arbitraries';
 import { type ProxyHandler, withContext } from '../support/token-service-fixture';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const NUM_RUNS = 300;
 const logger = createServiceLogger('fuzz', 'SILENT');
@@ -118,6 +119,7 @@ async function startService(): Promise<Service> {
         clients,
         grants,
         lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
         authCheck,
         clock,
         random: randomBytes,

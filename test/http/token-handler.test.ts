@@ -38,6 +38,7 @@ import {
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
 import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const HOOK_SECRET = 'token-handler-test-hook-secret';
 const ALICE = { username: 'alice', password: 'alice-Pw-7c1e9-secret', userId: 1234 } as const;
@@ -908,12 +909,12 @@ describe('token lifetimes', () => {
       });
       frozenToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 600 },
-        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
+        { clients, grants, lockouts, lockoutKeySecret: testLockoutKeySecret, authCheck, clock, random: randomBytes, audit: noAudit },
         logger,
       ) as unknown as TokenHandler;
       graceToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, refreshReuseGraceSeconds: 10 },
-        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
+        { clients, grants, lockouts, lockoutKeySecret: testLockoutKeySecret, authCheck, clock, random: randomBytes, audit: noAudit },
         logger,
       ) as unknown as TokenHandler;
       frozenAuthorizer = createAuthorizerHandler(
