@@ -10,8 +10,8 @@ import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
 import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { createTablesIfMissing } from '../../lambdas/store/table-definitions';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
-import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
 import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
+import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
 
 const HOOK_SECRET = 'hook-secret-from-secrets-manager-0123456789';
 

@@ -33,8 +33,8 @@ import {
   WHOLE_API_ARN,
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 import { testLockoutKeySecret } from '../support/lockout-key-secret';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const ALICE = { username: 'alice', password: 'alice-authorizer-pw', userId: 1234 } as const;
 const BOB = { username: 'bob', password: 'bob-authorizer-pw', userId: 'u-1' } as const;

@@ -20,6 +20,7 @@ import {
   type HeaderOverrides,
   type TokenBody,
 } from '../support/api-gateway-events';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import {
   type Client,
   formPost,
@@ -28,7 +29,6 @@ import {
   type TokenServiceFixture,
   withContext,
 } from '../support/token-service-fixture';
-import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const ALICE = { username: 'alice', password: 'alice-Pw-introspect-1', userId: 1234 } as const;
 const BOB = { username: 'bob', password: 'bob-Pw-introspect-2', userId: 'u-1' } as const;

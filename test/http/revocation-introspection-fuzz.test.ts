@@ -27,8 +27,8 @@ import {
   formEndpointEventArb,
   nonFormBodyArb,
 } from '../support/fuzz-arbitraries';
-import { type ProxyHandler, withContext } from '../support/token-service-fixture';
 import { testLockoutKeySecret } from '../support/lockout-key-secret';
+import { type ProxyHandler, withContext } from '../support/token-service-fixture';
 
 const NUM_RUNS = 300;
 const logger = createServiceLogger('fuzz', 'SILENT');

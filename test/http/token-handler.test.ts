@@ -37,8 +37,8 @@ import {
   USER_TOKEN_KEYS,
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
-import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 import { testLockoutKeySecret } from '../support/lockout-key-secret';
+import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const HOOK_SECRET = 'token-handler-test-hook-secret';
 const ALICE = { username: 'alice', password: 'alice-Pw-7c1e9-secret', userId: 1234 } as const;
@@ -909,12 +909,30 @@ describe('token lifetimes', () => {
       });
       frozenToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 600 },
-        { clients, grants, lockouts, lockoutKeySecret: testLockoutKeySecret, authCheck, clock, random: randomBytes, audit: noAudit },
+        {
+          clients,
+          grants,
+          lockouts,
+          lockoutKeySecret: testLockoutKeySecret,
+          authCheck,
+          clock,
+          random: randomBytes,
+          audit: noAudit,
+        },
         logger,
       ) as unknown as TokenHandler;
       graceToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, refreshReuseGraceSeconds: 10 },
-        { clients, grants, lockouts, lockoutKeySecret: testLockoutKeySecret, authCheck, clock, random: randomBytes, audit: noAudit },
+        {
+          clients,
+          grants,
+          lockouts,
+          lockoutKeySecret: testLockoutKeySecret,
+          authCheck,
+          clock,
+          random: randomBytes,
+          audit: noAudit,
+        },
         logger,
       ) as unknown as TokenHandler;
       frozenAuthorizer = createAuthorizerHandler(
