@@ -18,7 +18,7 @@ const DAY = 24 * 3600;
 
 /**
  * Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`,
- * `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
+ * `REFRESH_TOKEN_MAX_LIFETIME_SECONDS` (the absolute cap of a login), `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
  * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`.
  */
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
@@ -34,6 +34,11 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
       'REFRESH_TOKEN_TTL_SECONDS',
       defaults.refreshTokenTtlSeconds,
       TOKEN_LIFETIME_BOUNDS.refresh,
+    ),
+    refreshTokenMaxLifetimeSeconds: reader.integer(
+      'REFRESH_TOKEN_MAX_LIFETIME_SECONDS',
+      defaults.refreshTokenMaxLifetimeSeconds,
+      TOKEN_LIFETIME_BOUNDS.refreshMax,
     ),
     refreshReuseGraceSeconds: reader.integer(
       'REFRESH_REUSE_GRACE_SECONDS',

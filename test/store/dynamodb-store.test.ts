@@ -24,7 +24,9 @@ const freshTables = async (): Promise<TableNames> => {
 
 beforeAll(async () => {
   server = await startDynalite();
-  dynamo = createDynamoDbDocumentClient({ endpoint: server.endpoint });
+  // A generous per-call timeout: the lockout bursts put dozens of calls on one item at once, which
+  // dynalite serialises, on a machine shared with other test runs.
+  dynamo = createDynamoDbDocumentClient({ endpoint: server.endpoint, requestTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {

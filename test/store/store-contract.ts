@@ -77,6 +77,7 @@ const aRedemption = (n: number, overrides: Partial<RefreshRedemption> = {}): Ref
   accessExpiresAt: NOW + n + 3600,
   refreshHash: `refresh-hash-r${n}`,
   refreshExpiresAt: NOW + n + 86_400,
+  maxLifetimeSeconds: 90 * 86_400,
   expiresAt: NOW + n + 86_400,
   ...overrides,
 });
@@ -485,6 +486,43 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
           ...redeemedFields(1),
           accessScope: ['read'],
         });
+      });
+    });
+
+    describe('GrantStore: the absolute cap of a grant (issue 10, finding 5)', () => {
+      const MAX = 90 * 86_400;
+
+      it('refuses a redemption once the grant is createdAt + max old, and writes nothing', async () => {
+        await grants.createGrant(
+          aPasswordGrant({ refreshExpiresAt: NOW + MAX + 10, expiresAt: NOW + MAX + 10 }),
+        );
+        expect(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX, { maxLifetimeSeconds: MAX })),
+        ).toBeUndefined();
+        expect(await grants.getGrant('grant-1')).toStrictEqual(
+          aPasswordGrant({ refreshExpiresAt: NOW + MAX + 10, expiresAt: NOW + MAX + 10 }),
+        );
+        expect(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX - 1, { maxLifetimeSeconds: MAX })),
+        ).toBeDefined();
+      });
+
+      it('never gives the new refresh token an expiry past the cap', async () => {
+        await grants.createGrant(aPasswordGrant({ refreshExpiresAt: NOW + MAX, expiresAt: NOW + MAX }));
+        // The usual lifetime (one day) would end a day after the cap: the token ends at the cap.
+        const late = present(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX - 100, { maxLifetimeSeconds: MAX })),
+        );
+        expect(late.refreshExpiresAt).toBe(NOW + MAX);
+        expect(late.refreshHash).toBe(`refresh-hash-r${MAX - 100}`);
+      });
+
+      it('keeps the usual expiry while it is inside the cap', async () => {
+        await grants.createGrant(aPasswordGrant());
+        const early = present(
+          await grants.redeemRefreshToken('grant-1', aRedemption(5, { maxLifetimeSeconds: MAX })),
+        );
+        expect(early.refreshExpiresAt).toBe(NOW + 5 + 86_400);
       });
     });
 
