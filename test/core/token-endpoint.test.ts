@@ -340,9 +340,14 @@ describe('password grant lockout per username (Cognito-like)', () => {
     expect((await oauthErrorOf(attempt('pw'))).description).toMatch(/^Too many/);
   });
 
-  it('counts every one of concurrent failures', async () => {
-    await fail(8);
-    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '480' });
+  // Before issue 10 all 8 reached the AuthCheck and counted (a 480 s lock); now each attempt reserves
+  // a slot first, so no more than the threshold are checked, and the rest are refused unchecked.
+  it('lets no more than the threshold of concurrent failures reach the AuthCheck, and locks', async () => {
+    const codes = await fail(8);
+    expect(t.checked).toHaveLength(5);
+    expect(codes.every((code) => code === 'invalid_grant' || code === 'temporarily_unavailable')).toBe(true);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '60' });
+    expect(t.checked).toHaveLength(5);
   });
 
   it('audits the lock with the username hash, never the name or the password', async () => {
@@ -373,6 +378,39 @@ describe('password grant lockout per username (Cognito-like)', () => {
     await registerClient(t, ['password'], []);
     await fail(20);
     expect((await t.login()).access_token).toBeDefined();
+  });
+});
+
+describe('the absolute cap of a login (issue 10, finding 5)', () => {
+  const DAY = 86_400;
+  // 30-day refresh tokens, 90 days at most from the login, however often refreshed.
+  const config = { refreshTokenTtlSeconds: 30 * DAY, refreshTokenMaxLifetimeSeconds: 90 * DAY };
+
+  it('refuses a refresh once the grant is 90 days old, even with a fresh refresh token', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], []);
+    let body = await t.login();
+    const grantId = String(body.refresh_token).split('.')[0] ?? '';
+    // Refresh every 20 days: each new token would live 30 more days.
+    for (let day = 20; day < 90; day += 20) {
+      t.clock.advance(20 * DAY);
+      body = await t.refresh(String(body.refresh_token));
+      const grant = await t.grants.getGrant(grantId);
+      // Never past the cap: day 80's token ends at day 90, not day 110.
+      expect(grant?.refreshExpiresAt).toBe((grant?.createdAt ?? 0) + Math.min(day + 30, 90) * DAY);
+    }
+    t.clock.advance(10 * DAY); // day 90
+    const refused = await oauthErrorOf(t.refresh(String(body.refresh_token)));
+    expect([refused.code, refused.status]).toEqual(['invalid_grant', 400]);
+    expect(refused.description).toBe('The refresh token is invalid, expired or revoked');
+  });
+
+  it('caps the first refresh token too, for a client whose own refresh lifetime is longer', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], [], { refreshTokenTtlSeconds: 365 * DAY });
+    const body = await t.login();
+    const grant = await t.grants.getGrant(String(body.refresh_token).split('.')[0] ?? '');
+    expect((grant?.refreshExpiresAt ?? 0) - (grant?.createdAt ?? 0)).toBe(90 * DAY);
   });
 });
 
