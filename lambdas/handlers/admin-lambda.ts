@@ -12,6 +12,13 @@ export function buildAdminLambda(env: Environment) {
   const { clients, grants, lockouts } = buildStores(reader);
   // unlock-username must find the key the token Lambda counts under: the same secret.
   const lockoutKey = readLockoutKeySecret(reader, true);
+  const config = Object.freeze({
+    // Above the token function's 28 s timeout (infra); tests and the local stack may shorten it.
+    disableClientSecondSweepSeconds: reader.integer('DISABLE_CLIENT_SECOND_SWEEP_SECONDS', 30, {
+      min: 0,
+      max: 600,
+    }),
+  });
   const handler = createAdminHandler(
     {
       clients,
@@ -21,6 +28,8 @@ export function buildAdminLambda(env: Environment) {
       clock: Date.now,
       random: randomBytes,
       audit: auditTo(logger),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      config,
     },
     logger,
   );

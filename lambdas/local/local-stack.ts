@@ -110,6 +110,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       options.environment?.LOCKOUT_KEY_SECRET_ARN === undefined
         ? { LOCKOUT_KEY_SECRET: await localLockoutKeySecret(options.dataDir) }
         : {}),
+      // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
+      DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,
       CLIENTS_TABLE: LOCAL_TABLES.clients,
       GRANTS_TABLE: LOCAL_TABLES.grants,

@@ -40,6 +40,8 @@ export async function startServiceBackend(options: {
       AUTH_CHECK_SECRET: hook.secret,
       LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
+      // disable-client's second sweep waits for in-flight token requests; tests of the race set it.
+      DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '0',
       ...extra,
     }),
     async stop() {
