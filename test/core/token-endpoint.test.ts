@@ -449,6 +449,21 @@ describe('the absolute cap of a login (issue 10, finding 5)', () => {
     expect(refused.description).toBe('The refresh token is invalid, expired or revoked');
   });
 
+  it('refuses a replay of a token older than the remembered rotations, but does not see it as reuse', async () => {
+    const t = setup();
+    await registerClient(t, ['password', 'refresh_token'], []);
+    const first = await t.login();
+    let body = first;
+    // 128 rotations: the list of consumed hashes reaches 128 and is cut back to the last 64.
+    for (let i = 0; i < 128; i += 1) body = await t.refresh(String(body.refresh_token));
+    const replay = await oauthErrorOf(t.refresh(String(first.refresh_token)));
+    expect(replay.code).toBe('invalid_grant');
+    expect(t.audit.filter((event) => event.type === 'refresh_token_reused')).toEqual([]);
+    // Not revoked: the current pair still works.
+    expect(await t.isValid(String(body.access_token))).toBe(true);
+    expect((await t.refresh(String(body.refresh_token))).access_token).toBeDefined();
+  });
+
   it('caps the first refresh token too, for a client whose own refresh lifetime is longer', async () => {
     const t = setup(config);
     await registerClient(t, ['password', 'refresh_token'], [], { refreshTokenTtlSeconds: 365 * DAY });
