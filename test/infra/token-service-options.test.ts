@@ -97,8 +97,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
+    // Of the hook secret, that is: the lockout key secret is read by the token and admin roles.
+    const hookSecret = JSON.stringify(ref(service().hookSecret));
     const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
-      ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
+      ({ Properties }) =>
+        JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
+        JSON.stringify(Properties).includes(hookSecret),
     );
     expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
       [ref(service().authorizerFunction.role)],
