@@ -25,6 +25,7 @@ export const AUTHORIZER_TIMEOUT_SECONDS = 20;
 export type OAuth2TokenServiceProps = StageConfig;
 
 const REALM = 'oauth2';
+const STAGE_NAME = 'prod';
 
 /** The one managed policy API Gateway's account-level logging role needs (cdk-nag finding id). */
 export const API_GATEWAY_CLOUDWATCH_ROLE_FINDING =
@@ -150,14 +151,8 @@ export class OAuth2TokenService extends Construct {
       description: 'Authorization server metadata (GET /.well-known/oauth-authorization-server, RFC 8414)',
       memorySize: 128,
       timeout: Duration.seconds(5),
-      environment: {
-        LOG_LEVEL: props.logLevel,
-        ...(props.issuer !== undefined
-          ? { ISSUER: props.issuer }
-          : props.customDomain !== undefined
-            ? { ISSUER: `https://${props.customDomain.domainName}` }
-            : {}),
-      },
+      // ISSUER is added once the API exists (see issuerUrl): the handler never derives it from Host.
+      environment: { LOG_LEVEL: props.logLevel },
     });
 
     this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
@@ -204,6 +199,7 @@ export class OAuth2TokenService extends Construct {
     );
 
     this.api = this.createApi(props);
+    this.metadataFunction.function.addEnvironment('ISSUER', this.issuerUrl(props));
     const oauth2 = this.api.root.addResource('oauth2');
     // ANY, not POST: the handlers themselves answer other methods with 405 and `Allow: POST`.
     for (const [path, fn] of [
@@ -292,6 +288,18 @@ export class OAuth2TokenService extends Construct {
     });
   }
 
+  /**
+   * The RFC 8414 issuer: configured, else the custom domain, else the execute-api URL with its stage.
+   * Built from the API id and region, not from the stage resource: the function would then depend on
+   * the stage, the stage on the deployment, the deployment on the method, and the method on the function.
+   */
+  private issuerUrl(props: OAuth2TokenServiceProps): string {
+    if (props.issuer !== undefined) return props.issuer;
+    if (props.customDomain !== undefined) return `https://${props.customDomain.domainName}`;
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+  }
+
   /** With a custom domain the execute-api hostname is disabled: the URLs to publish are the domain's. */
   private endpointUrl(path: string, props: OAuth2TokenServiceProps): string {
     return props.customDomain === undefined
@@ -333,7 +341,7 @@ export class OAuth2TokenService extends Construct {
       // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       deployOptions: {
-        stageName: 'prod',
+        stageName: STAGE_NAME,
         throttlingRateLimit: props.throttle.rateLimit,
         throttlingBurstLimit: props.throttle.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),

@@ -116,7 +116,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
     const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
-    const metadata = buildMetadataLambda(env) as unknown as ProxyHandler;
+    // Built once the port is known: its ISSUER comes from the configured host and port, never from Host.
+    let metadata: ProxyHandler | undefined;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
       context: Context,
@@ -132,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
       if (raw.path === '/oauth2/introspect')
         return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
-      if (raw.path === METADATA_PATH)
+      if (raw.path === METADATA_PATH && metadata !== undefined)
         return metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
@@ -152,6 +153,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.unshift(() => close(server));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    metadata = buildMetadataLambda({
+      ISSUER: localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl),
+      ...env,
+    }) as unknown as ProxyHandler;
     return {
       url: `http://${host}:${address.port}`,
       requireSsl,
@@ -164,6 +169,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll(stoppers);
     throw error;
   }
+}
+
+/**
+ * The local issuer: the configured host and the listening port, https when REQUIRE_SSL says a TLS
+ * proxy sits in front. An `ISSUER` in `options.environment` overrides it.
+ */
+export function localIssuer(host: string, port: number, requireSsl: boolean): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${requireSsl ? 'https' : 'http'}://${name}:${port}`;
 }
 
 const methodNotAllowed = { error: 'invalid_request', error_description: 'This resource only supports GET' };
