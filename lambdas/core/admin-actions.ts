@@ -17,6 +17,11 @@ export interface AdminDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
+  /**
+   * Security-relevant: how long API Gateway may cache an authorizer decision (0 = off). A client whose
+   * access tokens live shorter than this is refused: a cached Allow would outlive its tokens.
+   */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 /** A client as the admin sees it: never the secret, never its hash. */
@@ -64,6 +69,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
   const now = toEpochSeconds(deps.clock());
   switch (command.action) {
     case 'create-client': {
+      const cacheTtl = deps.authorizerCacheTtlSeconds ?? 0;
+      if (command.accessTokenTtlSeconds !== undefined && command.accessTokenTtlSeconds < cacheTtl) {
+        throw new InvalidRequest(
+          `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
+        );
+      }
       const clientSecret = generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),

@@ -4,13 +4,26 @@ import { auditTo, createServiceLogger } from '../http/service-logger';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { buildStores } from './store-environment';
 
-/** Composition root of the admin Lambda (never exposed over HTTP). */
+/**
+ * Composition root of the admin Lambda (never exposed over HTTP). `AUTHORIZER_CACHE_TTL_SECONDS`
+ * (default 0, the API Gateway authorizer cache of the stack): `create-client` refuses per-client
+ * access-token lifetimes below it.
+ */
 export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
+  const authorizerCacheTtlSeconds = reader.integer('AUTHORIZER_CACHE_TTL_SECONDS', 0, { min: 0, max: 3600 });
   const { clients, grants, lockouts } = buildStores(reader);
   return createAdminHandler(
-    { clients, grants, lockouts, clock: Date.now, random: randomBytes, audit: auditTo(logger) },
+    {
+      clients,
+      grants,
+      lockouts,
+      clock: Date.now,
+      random: randomBytes,
+      audit: auditTo(logger),
+      authorizerCacheTtlSeconds,
+    },
     logger,
   );
 }

@@ -15,8 +15,9 @@ import { buildMeLambda } from '../handlers/me-lambda';
 import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { buildTokenLambda } from '../handlers/token-lambda';
+import { InsufficientScope } from '../core/oauth-errors';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
-import { jsonResponse } from '../http/http-response';
+import { jsonResponse, oauthErrorResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { createTablesIfMissing } from '../store/table-definitions';
 import {
@@ -205,8 +206,7 @@ async function authorize(
       error_description: 'The service is temporarily unavailable, retry later',
     });
   }
-  if (!policyAllows(result))
-    return jsonResponse(403, { message: 'User is not authorized to access this resource' });
+  if (!policyAllows(result)) return accessDeniedGatewayResponse();
   return next({ ...result.context, principalId: result.principalId });
 }
 
@@ -217,6 +217,14 @@ export function unauthorizedGatewayResponse(): APIGatewayProxyResult {
     { error: 'invalid_token', error_description: 'The access token is missing, invalid, expired or revoked' },
     { 'WWW-Authenticate': 'Bearer realm="oauth2", error="invalid_token"' },
   );
+}
+
+/**
+ * RFC 6750 §3.1: the stack's ACCESS_DENIED gateway response, sent when the authorizer answers a Deny
+ * because the token misses the route's requirements.
+ */
+export function accessDeniedGatewayResponse(): APIGatewayProxyResult {
+  return oauthErrorResponse(new InsufficientScope({ realm: 'oauth2' }));
 }
 
 /** The Lambda Invoke API (`aws lambda invoke --endpoint-url`), for the admin function only. */

@@ -184,6 +184,45 @@ describe('create-client', () => {
     await clientCredentials(created as unknown as Client);
   });
 
+  it('refuses a per-client access-token lifetime below the authorizer cache TTL (invalid_request), nothing stored', async () => {
+    const cached = buildAdminLambda(backend.environment({ AUTHORIZER_CACHE_TTL_SECONDS: '300' }));
+    const run = async (payload: unknown) =>
+      (await cached(payload, localLambdaContext('admin'))) as Record<string, unknown>;
+    const before = (await run({ action: 'list-clients' })).clients as unknown[];
+    const refused = await run({
+      action: 'create-client',
+      name: 'shorter-than-the-cache',
+      grant_types: ['client_credentials'],
+      access_token_ttl_seconds: 299,
+    });
+    expect(refused.error).toBe('invalid_request');
+    expect(String(refused.error_description)).toMatch(/authorizer cache TTL \(300 s\)/);
+    expect(((await run({ action: 'list-clients' })).clients as unknown[]).length).toBe(before.length);
+    // At the cache TTL, and without a per-client lifetime (the service's, checked at synth), it is fine.
+    const atTtl = await run({
+      action: 'create-client',
+      name: 'as-long-as-the-cache',
+      grant_types: ['client_credentials'],
+      access_token_ttl_seconds: 300,
+    });
+    expect(atTtl.access_token_ttl_seconds).toBe(300);
+    expect(
+      (await run({ action: 'create-client', name: 'default-ttl', grant_types: ['client_credentials'] }))
+        .client_secret,
+    ).toEqual(expect.any(String));
+    // Without the cache (the default), the shortest lifetime of TOKEN_LIFETIME_BOUNDS is accepted.
+    expect(
+      (
+        await admin({
+          action: 'create-client',
+          name: 'one-minute',
+          grant_types: ['client_credentials'],
+          access_token_ttl_seconds: 60,
+        })
+      ).access_token_ttl_seconds,
+    ).toBe(60);
+  });
+
   it('keeps per-client default scope and token lifetimes, shown in create and list only when set', async () => {
     const created = await admin({
       action: 'create-client',

@@ -34,7 +34,7 @@ describe('parseStageConfig', () => {
       lockoutBaseSeconds: 60,
       lockoutMaxSeconds: 900,
       requireSsl: true,
-      authorizerCacheTtlSeconds: 300,
+      authorizerCacheTtlSeconds: 0,
       demoRoute: true,
       retainData: true,
       throttle: { rateLimit: 50, burstLimit: 100 },
@@ -162,6 +162,16 @@ describe('parseStageConfig', () => {
         `${key} must be an integer from ${min} to ${max}`,
       ]);
     }
+  });
+
+  it('turns the authorizer cache off by default and never lets it outlive an access token', () => {
+    expect(parseStageConfig(withAuthCheck({})).authorizerCacheTtlSeconds).toBe(0);
+    expect(
+      parseStageConfig(withAuthCheck({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 300 })),
+    ).toMatchObject({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 300 });
+    expect(problemsOf(withAuthCheck({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 301 }))).toEqual([
+      'authorizerCacheTtlSeconds must not exceed accessTokenTtlSeconds: a cached decision would outlive the token',
+    ]);
   });
 
   it('refuses a lockout cap below its first window', () => {
