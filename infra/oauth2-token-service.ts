@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -15,6 +16,9 @@ import {
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions';
+import { AdminAccess } from './admin-access';
+import { ApiProtection } from './api-protection';
+import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer';
 import { ServiceFunction } from './service-function';
 import type { HookTarget, StageConfig } from './stage-config';
 
@@ -50,10 +54,17 @@ export class OAuth2TokenService extends Construct {
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
+  /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
+  readonly authorizerCacheTtlSeconds: number;
+  /** Method throttles, token reserved concurrency, optional WAF. */
+  readonly protection: ApiProtection;
+  /** Present with `adminInvokerArns`. */
+  readonly adminAccess?: AdminAccess;
 
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
     const retain = props.retainData;
+    this.authorizerCacheTtlSeconds = props.authorizerCacheTtlSeconds;
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -115,13 +126,13 @@ export class OAuth2TokenService extends Construct {
       },
     });
     this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
-    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
     this.allow(this.tokenFunction, this.grantsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
     ]);
+    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
+    this.allowLockoutDelete(this.tokenFunction);
     this.wireHook(this.tokenFunction, props.authCheck);
 
     this.revocationFunction = new ServiceFunction(this, 'Revocation', {
@@ -178,7 +189,12 @@ export class OAuth2TokenService extends Construct {
       description: 'OAuth 2.0 client administration (invoke only, never behind HTTP)',
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { ...tables, LOG_LEVEL: props.logLevel },
+      environment: {
+        ...tables,
+        LOG_LEVEL: props.logLevel,
+        // create-client refuses per-client access-token lifetimes below the authorizer cache.
+        AUTHORIZER_CACHE_TTL_SECONDS: String(props.authorizerCacheTtlSeconds),
+      },
     });
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',
@@ -187,7 +203,8 @@ export class OAuth2TokenService extends Construct {
       'dynamodb:Scan',
     ]);
     // UpdateItem revokes grants; DeleteItem clears a username's lockout item (unlock-username).
-    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem']);
+    this.allowLockoutDelete(this.adminFunction);
     this.adminFunction.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
@@ -238,8 +255,9 @@ export class OAuth2TokenService extends Construct {
         handler: this.authorizerFunction.function,
         // API Gateway only caches when every identity source is present; a cookie-only request has no
         // Authorization header, so with a session check there is no identity source and no cache.
-        identitySources:
-          props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
+        // Otherwise the cache key is token + method + resource path: one route's decision (Allow or
+        // Deny against its requirements) is never reused for another route.
+        identitySources: props.sessionCheck === undefined ? [...BEARER_IDENTITY_SOURCES] : [],
         resultsCacheTtl: Duration.seconds(
           props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
         ),
@@ -261,6 +279,23 @@ export class OAuth2TokenService extends Construct {
         id: 'AwsSolutions-COG4',
         reason:
           'Protected by this service’s own Lambda authorizer (OAuth 2.0 bearer tokens), by design not Cognito.',
+      });
+    }
+
+    // After every route: a method throttle for a path the API lacks would fail the deployment.
+    this.protection = new ApiProtection(this, 'Protection', {
+      api: this.api,
+      tokenFunction: this.tokenFunction.function,
+      endpointThrottles: props.endpointThrottles,
+      ...(props.tokenReservedConcurrency === undefined
+        ? {}
+        : { tokenReservedConcurrency: props.tokenReservedConcurrency }),
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+    });
+    if (props.adminInvokerArns !== undefined) {
+      this.adminAccess = new AdminAccess(this, 'AdminAccess', {
+        adminFunction: this.adminFunction.function,
+        invokerArns: props.adminInvokerArns,
       });
     }
 
@@ -316,6 +351,20 @@ export class OAuth2TokenService extends Construct {
     return hook.kind === 'http'
       ? { [`${prefix}_URL`]: hook.url, [`${prefix}_SECRET_ARN`]: this.hookSecret.secretArn }
       : { [`${prefix}_FUNCTION_NAME`]: hook.functionArn };
+  }
+
+  /**
+   * DeleteItem on the grants table only for lockout items: `dynamodb:LeadingKeys` limits the
+   * partition keys a request may name to `lockout#…`, so a compromised function cannot delete grants.
+   */
+  private allowLockoutDelete(fn: ServiceFunction): void {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.grantsTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] } },
+      }),
+    );
   }
 
   /** The secret for an HTTP hook, invoke on exactly that function for a Lambda hook. */
@@ -390,11 +439,13 @@ export class OAuth2TokenService extends Construct {
       reason:
         'Requests are validated by the handlers, which must answer RFC 6749 JSON errors; API Gateway validators cannot.',
     });
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'WAF is left to the deployer (account-wide web ACLs); stage throttling and per-username lockout are built in.',
-    });
+    if (props.waf === undefined) {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (cdk.json "waf": { "perIpRateLimit": N }) or left to an account-wide web ACL; method throttles and per-username lockout are built in.',
+      });
+    }
     Validations.of(api).acknowledge({
       id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
       reason:
@@ -409,12 +460,8 @@ export class OAuth2TokenService extends Construct {
     const json = (error: string, description: string) => ({
       'application/json': JSON.stringify({ error, error_description: description }),
     });
-    api.addGatewayResponse('Unauthorized', {
-      type: apigateway.ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { ...noStore, 'WWW-Authenticate': `'Bearer realm="${REALM}", error="invalid_token"'` },
-      templates: json('invalid_token', 'The access token is missing, invalid, expired or revoked'),
-    });
+    // UNAUTHORIZED (401 invalid_token) and ACCESS_DENIED (403 insufficient_scope, the authorizer's Deny).
+    addBearerGatewayResponses(api, REALM);
     api.addGatewayResponse('AuthorizerFailure', {
       type: apigateway.ResponseType.AUTHORIZER_FAILURE,
       statusCode: '503',

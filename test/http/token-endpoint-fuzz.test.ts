@@ -20,11 +20,11 @@ import {
   authorizerRequest,
   basicAuthorization,
   basicAuthorizationOfBytes,
+  ME_ROUTE_ARN,
   PRINTABLE_DESCRIPTION,
   TOKEN_ERROR_CODES,
   type TokenBody,
   tokenRequest,
-  ME_ROUTE_ARN,
 } from '../support/api-gateway-events';
 import {
   anyString,
