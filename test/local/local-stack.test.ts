@@ -170,6 +170,25 @@ describe('local stack (in memory, demo AuthCheck)', () => {
     expect(cc.status).toBe(200);
   });
 
+  it('answers /me with a client_credentials token 403 insufficient_scope, as the deployed stack does', async () => {
+    const cc = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'client_credentials' },
+      { Authorization: auth },
+    );
+    expect(cc.status).toBe(200);
+    const me = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${cc.body.access_token}` },
+    });
+    expect(me.status).toBe(403);
+    expect(me.headers.get('www-authenticate')).toBe('Bearer realm="oauth2", error="insufficient_scope"');
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    expect(await me.json()).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'The access token does not grant access to this resource',
+    });
+  });
+
   it('derives the metadata issuer from its configured host and port, never from Host', async () => {
     const { port } = new URL(stack.url);
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
