@@ -12,8 +12,15 @@ import { buildStores } from './store-environment';
 export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
-  const authorizerCacheTtlSeconds = reader.integer('AUTHORIZER_CACHE_TTL_SECONDS', 0, { min: 0, max: 3600 });
   const { clients, grants, lockouts } = buildStores(reader);
+  const config = Object.freeze({
+    // Above the token function's 28 s timeout (infra); tests and the local stack may shorten it.
+    disableClientSecondSweepSeconds: reader.integer('DISABLE_CLIENT_SECOND_SWEEP_SECONDS', 30, {
+      min: 0,
+      max: 600,
+    }),
+    authorizerCacheTtlSeconds: reader.integer('AUTHORIZER_CACHE_TTL_SECONDS', 0, { min: 0, max: 3600 }),
+  });
   return createAdminHandler(
     {
       clients,
@@ -22,7 +29,8 @@ export function buildAdminLambda(env: Environment) {
       clock: Date.now,
       random: randomBytes,
       audit: auditTo(logger),
-      authorizerCacheTtlSeconds,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      config,
     },
     logger,
   );

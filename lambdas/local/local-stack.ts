@@ -7,6 +7,7 @@ import type {
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
+import { InsufficientScope } from '../core/oauth-errors';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
@@ -15,7 +16,6 @@ import { buildMeLambda } from '../handlers/me-lambda';
 import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { buildTokenLambda } from '../handlers/token-lambda';
-import { InsufficientScope } from '../core/oauth-errors';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
 import { jsonResponse, oauthErrorResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
@@ -105,6 +105,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const env: Environment = {
       LOG_LEVEL: 'WARN',
+      // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
+      DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,
       CLIENTS_TABLE: LOCAL_TABLES.clients,
       GRANTS_TABLE: LOCAL_TABLES.grants,
