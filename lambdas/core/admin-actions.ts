@@ -14,9 +14,30 @@ export interface AdminDeps {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly lockouts: LockoutStore;
+  /** The token Lambda's lockout key secret, so unlock-username clears the key it counts under. */
+  readonly lockoutKeySecret: () => Promise<string>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
+  /** Waits `ms` milliseconds (a port, like the clock, so tests need not wait). */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly config: AdminConfig;
+}
+
+export interface AdminConfig {
+  /**
+   * disable-client sweeps the client's grants, waits this long, and sweeps again. A token request
+   * that read the client before the disable may still write its grant after the first sweep, but
+   * never after its own Lambda's timeout: set this above the token (and authorize) functions'
+   * timeouts and the second sweep finds every such grant. So once disable-client has answered, no
+   * token of the client works; during the call, a grant minted in the race lives at most this long.
+   */
+  readonly disableClientSecondSweepSeconds: number;
+  /**
+   * Security-relevant: how long API Gateway may cache an authorizer decision (0 = off, the default).
+   * A per-client access-token lifetime below it is refused: a cached Allow would outlive the token.
+   */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 /** A client as the admin sees it: never the secret, never its hash. */
@@ -78,6 +99,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
   const now = toEpochSeconds(deps.clock());
   switch (command.action) {
     case 'create-client': {
+      const cacheTtl = deps.config.authorizerCacheTtlSeconds ?? 0;
+      if (command.accessTokenTtlSeconds !== undefined && command.accessTokenTtlSeconds < cacheTtl) {
+        throw new InvalidRequest(
+          `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
+        );
+      }
       const clientSecret = generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),
@@ -139,11 +166,13 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         throw new InvalidRequest('No client with this client_id');
       }
       // Revoking the grants makes existing tokens die at once, even where a client cache is still warm.
-      const revokedGrants = await revokeAll(
-        await deps.grants.listGrantIdsByClient(command.clientId),
-        deps,
-        now,
-      );
+      let revokedGrants = await revokeClientGrants(command.clientId, deps, now);
+      // The second sweep catches grants written by token requests that read the client before the
+      // disable (see AdminConfig); it keeps that race off the issuance path.
+      if (deps.config.disableClientSecondSweepSeconds > 0) {
+        await deps.sleep(deps.config.disableClientSecondSweepSeconds * 1000);
+      }
+      revokedGrants += await revokeClientGrants(command.clientId, deps, toEpochSeconds(deps.clock()));
       deps.audit({
         type: 'admin_action',
         action: command.action,
@@ -168,13 +197,16 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
     }
     case 'unlock-username': {
       // The same key the password grant counts under, so case and Unicode variants unlock together.
-      const lockoutKey = lockoutKeyOf(command.username);
+      const lockoutKey = lockoutKeyOf(command.username, await deps.lockoutKeySecret());
       await deps.lockouts.clearLockout(lockoutKey);
       deps.audit({ type: 'admin_action', action: command.action, lockoutKey });
       return { action: command.action, username: command.username };
     }
   }
 }
+
+const revokeClientGrants = async (clientId: string, deps: AdminDeps, now: number): Promise<number> =>
+  revokeAll(await deps.grants.listGrantIdsByClient(clientId), deps, now);
 
 async function revokeAll(grantIds: readonly string[], deps: AdminDeps, now: number): Promise<number> {
   let revoked = 0;

@@ -23,6 +23,8 @@ export interface HookSecret {
 export function secretsManagerHookSecret(
   secretArn: string,
   options: { endpoint?: string; region?: string } = {},
+  /** Names the secret in error messages (`hookSecret`, `lockoutKeySecret`). */
+  contextKey = 'hookSecret',
 ): HookSecret {
   let current: HookSigningKey | undefined;
   const loading = import('./hook-secret-fetch').then(({ createHookSecretFetch }) =>
@@ -46,21 +48,25 @@ export function secretsManagerHookSecret(
   };
   return {
     secret: async () => {
-      if (current === undefined) throw new DependencyUnavailable('secrets', 'hook secret was not loaded');
+      if (current === undefined) throw new DependencyUnavailable('secrets', `${contextKey} was not loaded`);
       return current;
     },
     middlewares: [fetch],
   };
 }
 
-/** The hook secret from Secrets Manager when `<name>` holds its ARN. */
-export function secretsManagerSecretFor(reader: EnvironmentReader, name: string) {
+/** The secret from Secrets Manager when `<name>` holds its ARN (`contextKey` names it in errors). */
+export function secretsManagerSecretFor(reader: EnvironmentReader, name: string, contextKey = 'hookSecret') {
   const arn = reader.optional(name);
   if (arn === undefined) return undefined;
   const endpoint = reader.optional('SECRETS_MANAGER_ENDPOINT');
   const region = reader.optional('AWS_REGION');
-  return secretsManagerHookSecret(arn, {
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(region === undefined ? {} : { region }),
-  });
+  return secretsManagerHookSecret(
+    arn,
+    {
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(region === undefined ? {} : { region }),
+    },
+    contextKey,
+  );
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runAdminCommand } from '../../lambdas/core/admin-actions';
 import type { AuditEvent } from '../../lambdas/core/audit-event';
 import type { AuthCheck } from '../../lambdas/core/auth-check';
 import type { ClientRecord } from '../../lambdas/core/client-store';
@@ -15,6 +16,7 @@ import { verifyAccessToken } from '../../lambdas/core/verify-access-token';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';
@@ -48,6 +50,7 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
     clients,
     grants,
     lockouts: new InMemoryLockoutStore(),
+    lockoutKeySecret: testLockoutKeySecret,
     authCheck,
     clock,
     random: randomBytes,
@@ -224,38 +227,81 @@ describe('token endpoint core (in-memory stores, frozen clock)', () => {
 });
 
 describe('a client disabled while a grant is being issued', () => {
-  it('answers invalid_client and leaves the grant it wrote revoked', async () => {
+  /**
+   * The token request reads the client (enabled), then disable-client runs its first sweep, and only
+   * then is the grant written. The issuance path no longer re-reads the client (issue 13): the grant
+   * is caught by disable-client's second sweep, which waits past the token function's timeout.
+   */
+  async function race(secondSweepSeconds: number) {
     const t = setup();
     await registerClient(t, ['password'], []);
+    let releaseAuthCheck: () => void = () => {};
+    const authCheckHeld = new Promise<void>((resolve) => {
+      releaseAuthCheck = resolve;
+    });
     const slowCheck: AuthCheck = {
       checkCredentials: async (request) => {
-        // The admin disables the client (and sweeps its grants) while the AuthCheck runs.
-        await t.clients.disableClient(CLIENT_ID, 1);
+        await authCheckHeld;
         return users.checkCredentials(request);
       },
     };
+    const slept: number[] = [];
     const body = new URLSearchParams({
       grant_type: 'password',
       username: 'alice',
       password: 'pw',
     }).toString();
-    const error = await oauthErrorOf(
-      issueToken(
-        {
-          method: 'POST',
-          secure: true,
-          contentType: 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-          hasQueryParameters: false,
-          body: () => body,
-        },
-        DEFAULT_TOKEN_ENDPOINT_CONFIG,
-        { ...t.deps, authCheck: slowCheck },
-      ),
+    const issuing = issueToken(
+      {
+        method: 'POST',
+        secure: true,
+        contentType: 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        hasQueryParameters: false,
+        body: () => body,
+      },
+      DEFAULT_TOKEN_ENDPOINT_CONFIG,
+      { ...t.deps, authCheck: slowCheck },
     );
-    expect([error.code, error.status]).toEqual(['invalid_client', 401]);
+    const disabling = runAdminCommand(
+      { action: 'disable-client', clientId: CLIENT_ID },
+      {
+        clients: t.clients,
+        grants: t.grants,
+        lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
+        clock: t.clock,
+        random: randomBytes,
+        audit: () => {},
+        config: { disableClientSecondSweepSeconds: secondSweepSeconds },
+        // While disable-client waits between its sweeps, the token request writes its grant.
+        sleep: async (ms) => {
+          slept.push(ms);
+          releaseAuthCheck();
+          await issuing.catch(() => undefined);
+        },
+      },
+    );
+    const disabled = await disabling;
+    releaseAuthCheck();
+    const issued = await issuing;
     const [grantId] = await t.grants.listGrantIdsByClient(CLIENT_ID);
-    expect((await t.grants.getGrant(grantId ?? ''))?.revokedAt).toBeDefined();
+    const revoked = (await t.grants.getGrant(grantId ?? ''))?.revokedAt !== undefined;
+    return { t, issued, disabled, slept, revoked };
+  }
+
+  it('revokes the grant written after the first sweep before disable-client answers', async () => {
+    const { t, issued, disabled, slept, revoked } = await race(30);
+    expect(slept).toEqual([30_000]);
+    expect(disabled).toMatchObject({ action: 'disable-client', revokedGrants: 1 });
+    expect(revoked).toBe(true);
+    expect(await t.isValid(issued.access_token)).toBe(false);
+  });
+
+  it('without the wait the grant written in the race escapes both sweeps (why the wait is there)', async () => {
+    const { slept, revoked } = await race(0);
+    expect(slept).toEqual([]);
+    expect(revoked).toBe(false);
   });
 });
 
@@ -338,9 +384,14 @@ describe('password grant lockout per username (Cognito-like)', () => {
     expect((await oauthErrorOf(attempt('pw'))).description).toMatch(/^Too many/);
   });
 
-  it('counts every one of concurrent failures', async () => {
-    await fail(8);
-    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '480' });
+  // Before issue 10 all 8 reached the AuthCheck and counted (a 480 s lock); now each attempt reserves
+  // a slot first, so no more than the threshold are checked, and the rest are refused unchecked.
+  it('lets no more than the threshold of concurrent failures reach the AuthCheck, and locks', async () => {
+    const codes = await fail(8);
+    expect(t.checked).toHaveLength(5);
+    expect(codes.every((code) => code === 'invalid_grant' || code === 'temporarily_unavailable')).toBe(true);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '60' });
+    expect(t.checked).toHaveLength(5);
   });
 
   it('audits the lock with the username hash, never the name or the password', async () => {
@@ -371,6 +422,54 @@ describe('password grant lockout per username (Cognito-like)', () => {
     await registerClient(t, ['password'], []);
     await fail(20);
     expect((await t.login()).access_token).toBeDefined();
+  });
+});
+
+describe('the absolute cap of a login (issue 10, finding 5)', () => {
+  const DAY = 86_400;
+  // 30-day refresh tokens, 90 days at most from the login, however often refreshed.
+  const config = { refreshTokenTtlSeconds: 30 * DAY, refreshTokenMaxLifetimeSeconds: 90 * DAY };
+
+  it('refuses a refresh once the grant is 90 days old, even with a fresh refresh token', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], []);
+    let body = await t.login();
+    const grantId = String(body.refresh_token).split('.')[0] ?? '';
+    // Refresh every 20 days: each new token would live 30 more days.
+    for (let day = 20; day < 90; day += 20) {
+      t.clock.advance(20 * DAY);
+      body = await t.refresh(String(body.refresh_token));
+      const grant = await t.grants.getGrant(grantId);
+      // Never past the cap: day 80's token ends at day 90, not day 110.
+      expect(grant?.refreshExpiresAt).toBe((grant?.createdAt ?? 0) + Math.min(day + 30, 90) * DAY);
+    }
+    t.clock.advance(10 * DAY); // day 90
+    const refused = await oauthErrorOf(t.refresh(String(body.refresh_token)));
+    expect([refused.code, refused.status]).toEqual(['invalid_grant', 400]);
+    expect(refused.description).toBe('The refresh token is invalid, expired or revoked');
+  });
+
+  it('refuses a replay of a token older than the remembered rotations, but does not see it as reuse', async () => {
+    const t = setup();
+    await registerClient(t, ['password', 'refresh_token'], []);
+    const first = await t.login();
+    let body = first;
+    // 128 rotations: the list of consumed hashes reaches 128 and is cut back to the last 64.
+    for (let i = 0; i < 128; i += 1) body = await t.refresh(String(body.refresh_token));
+    const replay = await oauthErrorOf(t.refresh(String(first.refresh_token)));
+    expect(replay.code).toBe('invalid_grant');
+    expect(t.audit.filter((event) => event.type === 'refresh_token_reused')).toEqual([]);
+    // Not revoked: the current pair still works.
+    expect(await t.isValid(String(body.access_token))).toBe(true);
+    expect((await t.refresh(String(body.refresh_token))).access_token).toBeDefined();
+  });
+
+  it('caps the first refresh token too, for a client whose own refresh lifetime is longer', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], [], { refreshTokenTtlSeconds: 365 * DAY });
+    const body = await t.login();
+    const grant = await t.grants.getGrant(String(body.refresh_token).split('.')[0] ?? '');
+    expect((grant?.refreshExpiresAt ?? 0) - (grant?.createdAt ?? 0)).toBe(90 * DAY);
   });
 });
 

@@ -23,6 +23,7 @@ import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-clien
 import { createTablesIfMissing } from '../../lambdas/store/table-definitions';
 import { basicAuthorization, tokenRequest } from '../support/api-gateway-events';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
 
 const FIRST_SECRET = 'hook-secret-version-one-0123456789abcdef';
@@ -100,6 +101,7 @@ describe.skipIf(!motoAvailable())('hook secret rotation end to end (Secrets Mana
       CLIENTS_TABLE: 'rot-clients',
       GRANTS_TABLE: 'rot-grants',
       DYNAMODB_ENDPOINT: dynalite.endpoint,
+      LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
     });
     const created = (await admin(
@@ -123,6 +125,7 @@ describe.skipIf(!motoAvailable())('hook secret rotation end to end (Secrets Mana
       AUTH_CHECK_URL: hookUrl,
       AUTH_CHECK_SECRET_ARN: secretArn,
       SECRETS_MANAGER_ENDPOINT: moto.endpoint,
+      LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
     });
   const statuses: number[] = [];

@@ -16,6 +16,7 @@ import { basicAuthorization, expectOAuthError, tokenRequest } from '../support/a
 import { capturingOutput } from '../support/captured-output';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { emfRecords } from '../support/emf-records';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 
 const TABLES = { clients: 'sig-clients', grants: 'sig-grants' };
 const HOOK_SECRET = 'the-hook-knows-this-secret-0123456789';
@@ -32,6 +33,7 @@ const environment = (secret: string) => ({
   AUTH_CHECK_URL: hook.url,
   AUTH_CHECK_SECRET: secret,
   LOCKOUT_THRESHOLD: '3',
+  LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
   // WARN keeps the log quiet but lets the metrics out (SILENT would switch them off too).
   LOG_LEVEL: 'WARN',
   METRICS_SERVICE_NAME: 'sig-test',
@@ -79,7 +81,7 @@ describe('a hook that refuses our signature (hook protocol: 401 {"error":"invali
     const lockout = await dynamo.doc.send(
       new GetCommand({
         TableName: TABLES.grants,
-        Key: { grantId: `lockout#${lockoutKeyOf(DEMO_USER.username)}` },
+        Key: { grantId: `lockout#${lockoutKeyOf(DEMO_USER.username, TEST_LOCKOUT_KEY_SECRET)}` },
       }),
     );
     expect(lockout.Item).toBeUndefined();
