@@ -206,6 +206,14 @@ describe('monitoring (default on)', { timeout: SYNTH_TIMEOUT_MS }, () => {
     expect(token?.Properties.Environment).toMatchObject({
       Variables: { METRICS_SERVICE_NAME: 'OAuth2TokenService', METRICS_BY_CLIENT: 'false' },
     });
+    // Only Secrets Manager may invoke the rotation function.
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      FunctionName: {
+        'Fn::GetAtt': [logicalIdOf(synth.stack.service.hookSecretRotationFunction.function), 'Arn'],
+      },
+    });
     synth.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationLambdaARN: {
         'Fn::GetAtt': [logicalIdOf(synth.stack.service.hookSecretRotationFunction.function), 'Arn'],

@@ -81,10 +81,10 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('Lambda functions', () => {
-    it('are exactly the seven house-default functions: Node.js 24 on arm64', () => {
+    it('are exactly the seven house-default functions and the hook secret rotation: Node.js 24 on arm64', () => {
       const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
       expect(Object.keys(all).sort()).toEqual(
-        Object.values(functions())
+        [...Object.values(functions()), service().hookSecretRotationFunction]
           .map((fn) => logicalIdOf(fn.function))
           .sort(),
       );
@@ -370,9 +370,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
     });
 
     it('API Gateway may invoke the HTTP-facing functions and the authorizer, never the admin function', () => {
-      const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission')).map(
-        ({ Properties }) => Properties,
-      );
+      // Secrets Manager's permission to invoke the rotation function is pinned in service-monitoring.test.ts.
+      const rotation = JSON.stringify(resolve(service().hookSecretRotationFunction.function.functionArn));
+      const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission'))
+        .map(({ Properties }) => Properties)
+        .filter((permission) => JSON.stringify(permission.FunctionName) !== rotation);
       for (const permission of permissions) {
         expect(permission).toMatchObject({
           Action: 'lambda:InvokeFunction',
@@ -623,7 +625,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+        'TokenService/HookSecretRotation Annotation::AwsSolutions-IAM5[Resource::*]',
         'TokenService/LockoutKeySecret Annotation::AwsSolutions-SMG4',
+        'TokenService/Monitoring/AlarmTopic Annotation::AwsSolutions-SNS2',
       ]);
     });
   });
