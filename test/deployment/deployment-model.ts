@@ -172,8 +172,6 @@ export function loadDeploymentModel(assemblyDir: string, stackName?: string): De
     account: assembly.account,
     region: assembly.region,
   };
-  const template = assembly.template;
-  const resolver = new TemplateResolver(template, location);
   // S3 object key -> asset directory, as `cdk deploy` publishes it (the asset manifest).
   const assetByKey = new Map<string, string>();
   if (assembly.assetsFile !== undefined && existsSync(assembly.assetsFile)) {
@@ -190,6 +188,18 @@ export function loadDeploymentModel(assemblyDir: string, stackName?: string): De
       }
     }
   }
+
+  return buildDeploymentModel(assembly.template, location, assemblyDir, assetByKey);
+}
+
+/** The model of a template alone (e.g. a deployed stack's, from CloudFormation GetTemplate): no assets. */
+export function buildDeploymentModel(
+  template: CfnTemplate,
+  location: StackLocation,
+  assemblyDir = '',
+  assetByKey: ReadonlyMap<string, string> = new Map(),
+): DeploymentModel {
+  const resolver = new TemplateResolver(template, location);
 
   const tables = resolver.resourcesOfType('AWS::DynamoDB::Table').map(([logicalId, resource]): TableModel => {
     const properties = resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;

@@ -22,7 +22,13 @@ import {
   type RunningFunction,
   startFunction,
 } from './lambda-runtime';
-import { type LifeCycleState, type LifeCycleTarget, runLifeCycle } from './life-cycle';
+import {
+  LIFE_CYCLE_STEPS,
+  type LifeCycleState,
+  type LifeCycleStep,
+  type LifeCycleTarget,
+  runLifeCycle,
+} from './life-cycle';
 import { answerHook, type HookCall, type HookIdentity, startLoopbackHooks } from './loopback-hooks';
 import { type RestApiEmulation, startRestApiEmulation } from './rest-api-emulation';
 
@@ -44,6 +50,8 @@ export interface VerifyOptions {
   /** Printed in front of every line (`default`, `all-features`). */
   readonly label: string;
   readonly stackName?: string;
+  /** The life-cycle steps to run; default: all of them. */
+  readonly steps?: readonly LifeCycleStep[];
   /** Called with each line as it is decided (the CLI prints them live). */
   readonly onLine?: (line: VerificationLine) => void;
 }
@@ -396,27 +404,32 @@ async function verifyInto(
     clientNamePrefix: 'verify-deployment-',
   };
   const state: LifeCycleState = { createdClients: [] };
-  await runLifeCycle(target, state, (outcome) => {
-    if (outcome.status === 'passed') emit('PASS', `step: ${outcome.step.name}`);
-    else if (outcome.status === 'skipped') emit('SKIP', `step: ${outcome.step.name} (${outcome.detail})`);
-    else {
-      const causes = [
-        ...api.problems.splice(0),
-        ...emulator.calls
-          .filter((recorded) => recorded.error !== undefined && !reported.has(recorded))
-          .map((recorded) => {
-            reported.add(recorded);
-            return `${recorded.caller} ${recorded.access.action} on ${recorded.access.resource}: ${recorded.error}`;
-          }),
-      ];
-      emit(
-        'FAIL',
-        `step: ${outcome.step.name}: ${outcome.detail}${causes.length > 0 ? ` [caused by: ${[...new Set(causes)].join('; ')}]` : ''}`,
-      );
-    }
-    api.problems.splice(0);
-    for (const recorded of emulator.calls) reported.add(recorded);
-  });
+  await runLifeCycle(
+    target,
+    state,
+    (outcome) => {
+      if (outcome.status === 'passed') emit('PASS', `step: ${outcome.step.name}`);
+      else if (outcome.status === 'skipped') emit('SKIP', `step: ${outcome.step.name} (${outcome.detail})`);
+      else {
+        const causes = [
+          ...api.problems.splice(0),
+          ...emulator.calls
+            .filter((recorded) => recorded.error !== undefined && !reported.has(recorded))
+            .map((recorded) => {
+              reported.add(recorded);
+              return `${recorded.caller} ${recorded.access.action} on ${recorded.access.resource}: ${recorded.error}`;
+            }),
+        ];
+        emit(
+          'FAIL',
+          `step: ${outcome.step.name}: ${outcome.detail}${causes.length > 0 ? ` [caused by: ${[...new Set(causes)].join('; ')}]` : ''}`,
+        );
+      }
+      api.problems.splice(0);
+      for (const recorded of emulator.calls) reported.add(recorded);
+    },
+    options.steps ?? LIFE_CYCLE_STEPS,
+  );
 
   // 7. Routes no step exercised, and functions never run.
   const servedRoutes = new Set(api.served.map((request) => request.route?.logicalId));
