@@ -30,8 +30,9 @@ export interface LifeCycleState {
   client?: { id: string; secret: string };
   accessToken?: string;
   refreshToken?: string;
-  /** Every client created, for clean-up. */
+  /** Every client created, and those already disabled, for clean-up. */
   readonly createdClients: string[];
+  readonly disabledClients: string[];
 }
 
 export interface LifeCycleStep {
@@ -416,6 +417,7 @@ export const LIFE_CYCLE_STEPS: readonly LifeCycleStep[] = [
       check(live.status === 200, `client_credentials answered ${describe(live)}`);
       const answer = await admin(target, { action: 'disable-client', client_id: client.id });
       check(answer.disabled === true, `disable-client answered ${JSON.stringify(answer)}`);
+      state.disabledClients.push(client.id);
       const refused = await call(target, 'POST', '/oauth2/token', {
         basic: client,
         form: { grant_type: 'client_credentials' },

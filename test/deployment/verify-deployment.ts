@@ -403,7 +403,7 @@ async function verifyInto(
     hookCalls: () => [...hooks.calls, ...lambdaHookCalls],
     clientNamePrefix: 'verify-deployment-',
   };
-  const state: LifeCycleState = { createdClients: [] };
+  const state: LifeCycleState = { createdClients: [], disabledClients: [] };
   await runLifeCycle(
     target,
     state,
