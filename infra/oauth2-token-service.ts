@@ -137,7 +137,9 @@ export class OAuth2TokenService extends Construct {
       environment: common,
     });
     this.allow(this.revocationFunction, this.clientsTable, ['dynamodb:GetItem']);
-    this.allow(this.revocationFunction, this.grantsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    // One conditional UpdateItem checks owner and token hash: revocation never reads a grant
+    // (verify:deployment's least-privilege report found the GetItem unused).
+    this.allow(this.revocationFunction, this.grantsTable, ['dynamodb:UpdateItem']);
 
     this.introspectionFunction = new ServiceFunction(this, 'Introspection', {
       entry: 'introspection',
@@ -195,8 +197,8 @@ export class OAuth2TokenService extends Construct {
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
       },
     });
+    // No GetItem: every client change is a conditional write, and list-clients is a Scan.
     this.allow(this.adminFunction, this.clientsTable, [
-      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:Scan',

@@ -406,6 +406,27 @@ export const LIFE_CYCLE_STEPS: readonly LifeCycleStep[] = [
     },
   },
   {
+    name: 'admin invoke rotate-secret: the new secret works, the old one is refused at once',
+    needs: ['POST /oauth2/token'],
+    async run(target, state) {
+      const client = clientOf(state);
+      const answer = await admin(target, { action: 'rotate-secret', client_id: client.id });
+      check(typeof answer.client_secret === 'string', `rotate-secret answered ${JSON.stringify(answer)}`);
+      const rotated = { id: client.id, secret: answer.client_secret };
+      state.client = rotated;
+      const old = await call(target, 'POST', '/oauth2/token', {
+        basic: client,
+        form: { grant_type: 'client_credentials' },
+      });
+      check(old.status === 401 && old.json.error === 'invalid_client', `the old secret got ${describe(old)}`);
+      const fresh = await call(target, 'POST', '/oauth2/token', {
+        basic: rotated,
+        form: { grant_type: 'client_credentials' },
+      });
+      check(fresh.status === 200, `the new secret got ${describe(fresh)}`);
+    },
+  },
+  {
     name: 'admin invoke disable-client: the client is refused and its tokens die',
     needs: ['POST /oauth2/token'],
     async run(target, state) {
