@@ -284,10 +284,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(permissionsOfRole(synth.template, admin.role)).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
-          [
-            ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
-            [clientsTable.tableArn],
-          ],
+          [['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'], [clientsTable.tableArn]],
           [['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],
