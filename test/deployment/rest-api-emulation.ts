@@ -13,12 +13,12 @@ import type { ApiModel, DeploymentModel, GatewayResponseModel, RouteModel } from
 import type { InvocationResult } from './lambda-runtime';
 
 /** API Gateway's own answers when nothing in the template overrides them. */
-const GATEWAY_DEFAULTS: Record<string, { status: number; message: string; family: '4XX' | '5XX' }> = {
+const GATEWAY_DEFAULTS: Record<string, { status: number; message: string | null; family: '4XX' | '5XX' }> = {
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token', family: '4XX' },
   UNAUTHORIZED: { status: 401, message: 'Unauthorized', family: '4XX' },
   ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource', family: '4XX' },
-  AUTHORIZER_FAILURE: { status: 500, message: null as unknown as string, family: '5XX' },
-  AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: null as unknown as string, family: '5XX' },
+  AUTHORIZER_FAILURE: { status: 500, message: null, family: '5XX' },
+  AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: null, family: '5XX' },
   REQUEST_TOO_LARGE: { status: 413, message: 'Request Too Long', family: '4XX' },
   INTEGRATION_FAILURE: { status: 502, message: 'Internal server error', family: '5XX' },
   DEFAULT_5XX: { status: 502, message: 'Internal server error', family: '5XX' },
@@ -149,12 +149,12 @@ function matchPath(template: string, segments: string[]): Record<string, string>
 
 /** The template's gateway response of this type (or its DEFAULT_4XX/5XX), else API Gateway's default. */
 export function gatewayResponse(model: DeploymentModel, type: string): APIGatewayProxyResult {
-  const fallback = GATEWAY_DEFAULTS[type] ?? GATEWAY_DEFAULTS.DEFAULT_5XX;
-  const family = (fallback as { family: string }).family;
+  const fallback = GATEWAY_DEFAULTS[type] ?? { status: 502, message: 'Internal server error', family: '5XX' };
+  const family = fallback.family;
   const own: GatewayResponseModel | undefined = model.gatewayResponses[type];
   const generic: GatewayResponseModel | undefined = model.gatewayResponses[`DEFAULT_${family}`];
-  const status = own?.statusCode ?? (fallback as { status: number }).status;
-  const message = (fallback as { message: string | null }).message;
+  const status = own?.statusCode ?? fallback.status;
+  const message = fallback.message;
   return {
     statusCode: status,
     headers: { 'Content-Type': 'application/json', ...generic?.headers, ...own?.headers },

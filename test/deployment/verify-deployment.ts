@@ -291,6 +291,7 @@ async function verifyInto(
         model: fn,
         environment,
         region: location.region,
+        // Read when the process starts: the emulated endpoint is started after the functions are known.
         get awsEndpoint() {
           return awsEndpoint;
         },
@@ -404,6 +405,8 @@ async function verifyInto(
     clientNamePrefix: 'verify-deployment-',
   };
   const state: LifeCycleState = { createdClients: [], disabledClients: [] };
+  // AWS errors already quoted under an earlier step are not blamed on a later one.
+  const reported = new WeakSet<RecordedCall>();
   await runLifeCycle(
     target,
     state,
@@ -499,8 +502,6 @@ async function verifyInto(
   }
   for (const item of NOT_EMULATED) emit('INFO', `not emulated (only a real deploy shows it): ${item}`);
 }
-
-const reported = new WeakSet<RecordedCall>();
 
 function countBy(items: readonly string[]): string {
   const counts = new Map<string, number>();
