@@ -88,6 +88,8 @@ export interface ApiModel {
   readonly logicalId: string;
   readonly id: string;
   readonly stageName: string;
+  /** The stage's `Variables` (API Gateway hands them to the authorizer and the integrations). */
+  readonly stageVariables: Readonly<Record<string, string>> | null;
   /** The custom domain when the template has one (then URLs carry no stage prefix). */
   readonly customDomain: string | undefined;
   readonly host: string;
@@ -327,7 +329,9 @@ export function buildDeploymentModel(
   let api: ApiModel | undefined;
   if (apiEntry !== undefined) {
     const [apiId] = apiEntry;
-    const stage = resolver.resourcesOfType('AWS::ApiGateway::Stage')[0]?.[1].Properties?.StageName;
+    const stageProps = resolver.resourcesOfType('AWS::ApiGateway::Stage')[0]?.[1].Properties ?? {};
+    const stage = stageProps.StageName;
+    const variables = resolver.resolve(stageProps.Variables);
     const [domain] = resolver.resourcesOfType('AWS::ApiGateway::DomainName');
     const customDomain =
       domain === undefined
@@ -338,6 +342,9 @@ export function buildDeploymentModel(
       logicalId: apiId,
       id,
       stageName: typeof stage === 'string' ? stage : 'prod',
+      stageVariables: isRecord(variables)
+        ? Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]))
+        : null,
       customDomain,
       host: customDomain ?? `${id}.execute-api.${location.region}.amazonaws.com`,
     };

@@ -176,6 +176,7 @@ async function serve(
   const shape = <T extends { requestContext: object }>(event: T): T => ({
     ...event,
     pathParameters,
+    stageVariables: api.stageVariables,
     requestContext: {
       ...event.requestContext,
       accountId: model.location.account,
