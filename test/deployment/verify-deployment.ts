@@ -78,7 +78,7 @@ const NOT_EMULATED = [
   'DynamoDB TTL deletion, capacity and throttling',
   'IAM as AWS evaluates it (SCPs, permission boundaries, KMS key policies, service-linked access)',
   'TLS termination and the custom domain’s TLS policy, DNS',
-  'the Lambda runtime’s exact Node.js version, arm64, memory limits and cold-start timing',
+  'the Lambda runtime’s exact Node.js version, arm64, memory limits, reserved concurrency and cold-start timing',
 ];
 
 /** Hook endpoints in a function's environment: the deployer's services, replaced by loopback hooks. */
