@@ -50,6 +50,8 @@ export class OAuth2TokenService extends Construct {
   readonly clientsTable: dynamodb.Table;
   readonly grantsTable: dynamodb.Table;
   readonly hookSecret: secretsmanager.Secret;
+  /** Keys usernames' lockout state (HMAC); read by the token and admin functions only. */
+  readonly lockoutKeySecret: secretsmanager.Secret;
   readonly tokenFunction: ServiceFunction;
   readonly revocationFunction: ServiceFunction;
   readonly introspectionFunction: ServiceFunction;
@@ -109,6 +111,20 @@ export class OAuth2TokenService extends Construct {
         'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
     });
 
+    // Generated here and never shown: only the token and admin functions read it (grantRead below),
+    // by ARN; no environment value or output holds the secret itself.
+    this.lockoutKeySecret = new secretsmanager.Secret(this, 'LockoutKeySecret', {
+      description:
+        'HMAC-SHA256 key of the password lockout state, so the table holds no reversible username hash',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.lockoutKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the lockout key only forgets current lockout counters (a new key finds no state); there is nothing to rotate for, and no rotation Lambda is worth its cost here.',
+    });
+    const lockoutKey = { LOCKOUT_KEY_SECRET_ARN: this.lockoutKeySecret.secretArn };
+
     const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
     const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
 
@@ -123,21 +139,23 @@ export class OAuth2TokenService extends Construct {
         ...common,
         ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
         REFRESH_TOKEN_TTL_SECONDS: String(props.refreshTokenTtlSeconds),
+        REFRESH_TOKEN_MAX_LIFETIME_SECONDS: String(props.refreshTokenMaxLifetimeSeconds),
         REFRESH_REUSE_GRACE_SECONDS: String(props.refreshReuseGraceSeconds),
         LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
         LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
         LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        ...(props.lockoutThreshold > 0 ? lockoutKey : {}),
         ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
       },
     });
     this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
+    // The lockout is conditional UpdateItems (and a PutItem over expired state); it deletes nothing.
     this.allow(this.tokenFunction, this.grantsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
-    this.allowLockoutDelete(this.tokenFunction);
+    if (props.lockoutThreshold > 0) this.lockoutKeySecret.grantRead(this.tokenFunction.role);
     this.wireHook(this.tokenFunction, props.authCheck);
 
     this.revocationFunction = new ServiceFunction(this, 'Revocation', {
@@ -197,12 +215,15 @@ export class OAuth2TokenService extends Construct {
       timeout: Duration.seconds(120),
       environment: {
         ...tables,
+        ...lockoutKey,
         LOG_LEVEL: props.logLevel,
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
         // create-client refuses per-client access-token lifetimes below the authorizer cache.
         AUTHORIZER_CACHE_TTL_SECONDS: String(props.authorizerCacheTtlSeconds),
       },
     });
+    // unlock-username finds the key the token function counts under.
+    this.lockoutKeySecret.grantRead(this.adminFunction.role);
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -22,6 +22,8 @@ export interface StageConfig {
   readonly sessionCheck?: HookTarget;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** Security-relevant: the absolute cap of a login, from the grant's creation, however often refreshed. */
+  readonly refreshTokenMaxLifetimeSeconds: number;
   readonly refreshReuseGraceSeconds: number;
   /**
    * Security-relevant: per-username lockout of the password grant after `lockoutThreshold`
@@ -85,6 +87,7 @@ const DEFAULTS = {
   stackName: 'OAuth2TokenService',
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
+  refreshTokenMaxLifetimeSeconds: 90 * 24 * 3600,
   refreshReuseGraceSeconds: 0,
   lockoutThreshold: 5,
   lockoutBaseSeconds: 60,
@@ -189,6 +192,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
     ...(sessionCheck === undefined ? {} : { sessionCheck }),
     accessTokenTtlSeconds: integer('accessTokenTtlSeconds', 60, 24 * 3600),
     refreshTokenTtlSeconds: integer('refreshTokenTtlSeconds', 60, 365 * 24 * 3600),
+    refreshTokenMaxLifetimeSeconds: integer('refreshTokenMaxLifetimeSeconds', 60, 10 * 365 * 24 * 3600),
     refreshReuseGraceSeconds: integer('refreshReuseGraceSeconds', 0, 300),
     lockoutThreshold: integer('lockoutThreshold', 0, 100),
     lockoutBaseSeconds: integer('lockoutBaseSeconds', 1, 3600),

@@ -14,6 +14,8 @@ export interface AdminDeps {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly lockouts: LockoutStore;
+  /** The token Lambda's lockout key secret, so unlock-username clears the key it counts under. */
+  readonly lockoutKeySecret: () => Promise<string>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
@@ -166,7 +168,7 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
     }
     case 'unlock-username': {
       // The same key the password grant counts under, so case and Unicode variants unlock together.
-      const lockoutKey = lockoutKeyOf(command.username);
+      const lockoutKey = lockoutKeyOf(command.username, await deps.lockoutKeySecret());
       await deps.lockouts.clearLockout(lockoutKey);
       deps.audit({ type: 'admin_action', action: command.action, lockoutKey });
       return { action: command.action, username: command.username };

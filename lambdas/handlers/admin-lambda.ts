@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createAdminHandler } from '../http/admin-handler';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { type Environment, EnvironmentReader } from './environment-reader';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 
 /**
@@ -13,6 +14,8 @@ export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
   const { clients, grants, lockouts } = buildStores(reader);
+  // unlock-username must find the key the token Lambda counts under: the same secret.
+  const lockoutKey = readLockoutKeySecret(reader, true);
   const config = Object.freeze({
     // Above the token function's 28 s timeout (infra); tests and the local stack may shorten it.
     disableClientSecondSweepSeconds: reader.integer('DISABLE_CLIENT_SECOND_SWEEP_SECONDS', 30, {
@@ -21,11 +24,12 @@ export function buildAdminLambda(env: Environment) {
     }),
     authorizerCacheTtlSeconds: reader.integer('AUTHORIZER_CACHE_TTL_SECONDS', 0, { min: 0, max: 3600 }),
   });
-  return createAdminHandler(
+  const handler = createAdminHandler(
     {
       clients,
       grants,
       lockouts,
+      lockoutKeySecret: lockoutKey.secret,
       clock: Date.now,
       random: randomBytes,
       audit: auditTo(logger),
@@ -34,4 +38,6 @@ export function buildAdminLambda(env: Environment) {
     },
     logger,
   );
+  for (const middleware of lockoutKey.middlewares) handler.use(middleware);
+  return handler;
 }

@@ -31,6 +31,7 @@ import {
 } from './api-gateway-emulation';
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
+import { localLockoutKeySecret } from './local-lockout-key-secret';
 
 export interface LocalStackOptions {
   readonly host?: string;
@@ -105,6 +106,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const env: Environment = {
       LOG_LEVEL: 'WARN',
+      // Generated (or kept under DATA_DIR) unless the caller passes its own.
+      ...(options.environment?.LOCKOUT_KEY_SECRET === undefined &&
+      options.environment?.LOCKOUT_KEY_SECRET_ARN === undefined
+        ? { LOCKOUT_KEY_SECRET: await localLockoutKeySecret(options.dataDir) }
+        : {}),
       // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
       DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,

@@ -38,6 +38,7 @@ import {
   USER_TOKEN_KEYS,
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const ALICE = { username: 'alice', password: 'alice-authorizer-pw', userId: 1234 } as const;
@@ -375,6 +376,7 @@ describe('authorizer: refusals are Error("Unauthorized")', () => {
         clients,
         grants,
         lockouts: new DynamoDbLockoutStore(dynamo.doc, tables.grants),
+        lockoutKeySecret: testLockoutKeySecret,
         authCheck: createHttpAuthCheck({
           url: parseAuthCheckUrl(hook.url),
           clock: Date.now,

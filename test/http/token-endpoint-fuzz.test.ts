@@ -34,6 +34,7 @@ import {
   percentGarbage,
   protoArb,
 } from '../support/fuzz-arbitraries';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const NUM_RUNS = 300;
 const logger = createServiceLogger('fuzz', 'SILENT');
@@ -116,6 +117,7 @@ const tokenHandlerFor = ({ clients, grants }: Fixture) =>
       clients,
       grants,
       lockouts: new InMemoryLockoutStore(),
+      lockoutKeySecret: testLockoutKeySecret,
       authCheck,
       clock: Date.now,
       random: randomBytes,
@@ -447,6 +449,7 @@ describe('admin fuzz', () => {
         clients,
         grants,
         lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
         clock: Date.now,
         random: randomBytes,
         audit: noAudit,

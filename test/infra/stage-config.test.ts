@@ -33,6 +33,7 @@ describe('parseStageConfig', () => {
       lockoutThreshold: 5,
       lockoutBaseSeconds: 60,
       lockoutMaxSeconds: 900,
+      refreshTokenMaxLifetimeSeconds: 7_776_000,
       requireSsl: true,
       authorizerCacheTtlSeconds: 0,
       demoRoute: true,

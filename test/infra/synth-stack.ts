@@ -37,6 +37,7 @@ export const CUSTOMISED_OAUTH2 = {
   customDomain: { domainName: CUSTOM_DOMAIN_NAME, certificateArn: CERTIFICATE_ARN },
   accessTokenTtlSeconds: 900,
   refreshTokenTtlSeconds: 86_400,
+  refreshTokenMaxLifetimeSeconds: 604_800,
   refreshReuseGraceSeconds: 10,
   lockoutThreshold: 3,
   lockoutBaseSeconds: 30,

@@ -67,10 +67,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       LOG_LEVEL: 'WARN',
       ACCESS_TOKEN_TTL_SECONDS: '900',
       REFRESH_TOKEN_TTL_SECONDS: '86400',
+      REFRESH_TOKEN_MAX_LIFETIME_SECONDS: '604800',
       REFRESH_REUSE_GRACE_SECONDS: '10',
       LOCKOUT_THRESHOLD: '3',
       LOCKOUT_BASE_SECONDS: '30',
       LOCKOUT_MAX_SECONDS: '600',
+      LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
     });
   });
@@ -78,8 +80,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
   it('token role may invoke exactly the configured AuthCheck function and may not read the hook secret', () => {
     const permissions = permissionsOfRole(synth.template, service().tokenFunction.role);
     const hookLines = permissions.filter((line) => /lambda:|secretsmanager:/.test(line));
-    expect(hookLines).toEqual([`Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`]);
-    expect(permissions).toHaveLength(8); // 2 logs, 1 clients, 4 grants, 1 invoke
+    const lockoutKey = JSON.stringify(ref(service().lockoutKeySecret));
+    expect(hookLines.filter((line) => !line.includes(lockoutKey))).toEqual([
+      `Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`,
+    ]);
+    // 2 logs, 1 clients, 3 grants, 1 invoke, 2 on the lockout key secret
+    expect(permissions).toHaveLength(9);
   });
 
   it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
@@ -95,8 +101,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
+    // Of the hook secret, that is: the lockout key secret is read by the token and admin roles.
+    const hookSecret = JSON.stringify(ref(service().hookSecret));
     const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
-      ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
+      ({ Properties }) =>
+        JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
+        JSON.stringify(Properties).includes(hookSecret),
     );
     expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
       [ref(service().authorizerFunction.role)],

@@ -42,7 +42,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   const service = () => synth.stack.service;
   const resolve = (value: unknown) => synth.stack.resolve(value);
   const ref = (construct: IConstruct) => ({ Ref: logicalIdOf(construct) });
-  /** The conditional DeleteItem both token and admin roles get: lockout items only. */
+  /** The conditional DeleteItem the admin role gets (unlock-username): lockout items only. */
   const lockoutDeleteLine = () =>
     `Allow dynamodb:DeleteItem ${JSON.stringify(resolve(service().grantsTable.tableArn))} if ${JSON.stringify(
       {
@@ -119,6 +119,15 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       const token = environmentOf(synth.template, functions().token.function);
       expect(token).not.toHaveProperty('AUTH_CHECK_SECRET');
       expect(token.AUTH_CHECK_SECRET_ARN).toEqual(ref(service().hookSecret));
+      // The lockout key: by ARN, to the token and admin functions only (issue 10, finding 4).
+      const lockoutKey = ref(service().lockoutKeySecret);
+      for (const [name, fn] of Object.entries(functions())) {
+        const environment = environmentOf(synth.template, fn.function);
+        expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET');
+        if (name === 'token' || name === 'admin')
+          expect(environment.LOCKOUT_KEY_SECRET_ARN, name).toEqual(lockoutKey);
+        else expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET_ARN');
+      }
     });
 
     it('token endpoint: tables by reference, TLS enforced, TTLs and the https AuthCheck as configured', () => {
@@ -130,10 +139,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         LOG_LEVEL: 'INFO',
         ACCESS_TOKEN_TTL_SECONDS: '3600',
         REFRESH_TOKEN_TTL_SECONDS: '2592000',
+        REFRESH_TOKEN_MAX_LIFETIME_SECONDS: '7776000',
         REFRESH_REUSE_GRACE_SECONDS: '0',
         LOCKOUT_THRESHOLD: '5',
         LOCKOUT_BASE_SECONDS: '60',
         LOCKOUT_MAX_SECONDS: '900',
+        LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
         AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
       });
@@ -151,6 +162,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(environmentOf(synth.template, functions().admin.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
+        LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
         // create-client refuses per-client lifetimes below it; cdk.json turns the cache off.
@@ -280,18 +292,17 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(managed[0]).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
     });
 
-    it('token role: GetItem on clients; Get/Put/Update/DeleteItem (lockouts) on grants; reads the hook secret', () => {
+    it('token role: GetItem on clients; Get/Put/UpdateItem on grants (no DeleteItem); reads the hook and lockout key secrets', () => {
       const { token } = functions();
-      const { clientsTable, grantsTable, hookSecret } = service();
+      const { clientsTable, grantsTable, hookSecret, lockoutKeySecret } = service();
       expect(permissionsOfRole(synth.template, token.role)).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(token)]],
           [['dynamodb:GetItem'], [clientsTable.tableArn]],
           [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
-        ])
-          .concat(lockoutDeleteLine())
-          .sort(),
+        ]),
       );
     });
 
@@ -308,10 +319,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('admin role: manages clients, revokes grants, clears lockouts, queries only the two indexes', () => {
       const { admin } = functions();
-      const { clientsTable, grantsTable } = service();
+      const { clientsTable, grantsTable, lockoutKeySecret } = service();
       expect(permissionsOfRole(synth.template, admin.role)).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
+          [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
           [
             ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
             [clientsTable.tableArn],
@@ -330,11 +342,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
-    it('DeleteItem on the grants table only for partition keys starting lockout#', () => {
+    it('DeleteItem on the grants table only for partition keys starting lockout#, and only for the admin', () => {
       const deletes = allStatements(synth.template).filter(({ statement }) =>
         actionsOf(statement).includes('dynamodb:DeleteItem'),
       );
-      expect(deletes).toHaveLength(2);
+      // The token function's lockout deletes nothing (conditional updates only); unlock-username does.
+      expect(deletes).toHaveLength(1);
       for (const { statement } of deletes) {
         expect(actionsOf(statement)).toEqual(['dynamodb:DeleteItem']);
         expect(statement.Condition).toEqual({
@@ -375,12 +388,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('hook secret', () => {
-    it('is generated by Secrets Manager, never a literal', () => {
-      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-      synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
-        SecretString: Match.absent(),
-      });
+    it('is generated by Secrets Manager, never a literal (so is the lockout key secret)', () => {
+      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+      for (const secret of Object.values(synth.template.findResources('AWS::SecretsManager::Secret'))) {
+        expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+        expect(secret.Properties).not.toHaveProperty('SecretString');
+      }
     });
   });
 
@@ -554,6 +567,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       });
     });
 
+    it('never name the lockout key secret (only its two functions know it)', () => {
+      const outputs = JSON.stringify(synth.template.findOutputs('*'));
+      expect(outputs).not.toContain(JSON.stringify(ref(service().lockoutKeySecret)));
+    });
+
     it('name the admin function and both tables for the admin CLI', () => {
       expect(outputOf(synth.template, service(), 'AdminFunctionName').Value).toEqual(
         ref(functions().admin.function),
@@ -599,6 +617,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+        'TokenService/LockoutKeySecret Annotation::AwsSolutions-SMG4',
       ]);
     });
   });
