@@ -33,6 +33,11 @@ export interface AdminConfig {
    * token of the client works; during the call, a grant minted in the race lives at most this long.
    */
   readonly disableClientSecondSweepSeconds: number;
+  /**
+   * Security-relevant: how long API Gateway may cache an authorizer decision (0 = off, the default).
+   * A per-client access-token lifetime below it is refused: a cached Allow would outlive the token.
+   */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 /** A client as the admin sees it: never the secret, never its hash. */
@@ -80,6 +85,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
   const now = toEpochSeconds(deps.clock());
   switch (command.action) {
     case 'create-client': {
+      const cacheTtl = deps.config.authorizerCacheTtlSeconds ?? 0;
+      if (command.accessTokenTtlSeconds !== undefined && command.accessTokenTtlSeconds < cacheTtl) {
+        throw new InvalidRequest(
+          `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
+        );
+      }
       const clientSecret = generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),

@@ -5,7 +5,11 @@ import { type Environment, EnvironmentReader } from './environment-reader';
 import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 
-/** Composition root of the admin Lambda (never exposed over HTTP). */
+/**
+ * Composition root of the admin Lambda (never exposed over HTTP). `AUTHORIZER_CACHE_TTL_SECONDS`
+ * (default 0, the API Gateway authorizer cache of the stack): `create-client` refuses per-client
+ * access-token lifetimes below it.
+ */
 export function buildAdminLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
@@ -18,6 +22,7 @@ export function buildAdminLambda(env: Environment) {
       min: 0,
       max: 600,
     }),
+    authorizerCacheTtlSeconds: reader.integer('AUTHORIZER_CACHE_TTL_SECONDS', 0, { min: 0, max: 3600 }),
   });
   const handler = createAdminHandler(
     {

@@ -20,11 +20,11 @@ import {
   authorizerRequest,
   basicAuthorization,
   basicAuthorizationOfBytes,
+  ME_ROUTE_ARN,
   PRINTABLE_DESCRIPTION,
   TOKEN_ERROR_CODES,
   type TokenBody,
   tokenRequest,
-  WHOLE_API_ARN,
 } from '../support/api-gateway-events';
 import {
   anyString,
@@ -421,7 +421,7 @@ describe('authorizer fuzz', () => {
         if ('result' in outcome) {
           allowed += 1;
           expect(outcome.result.policyDocument.Statement).toEqual([
-            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: WHOLE_API_ARN },
+            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ME_ROUTE_ARN },
           ]);
           // Never a false accept: only a known valid token over TLS gets in.
           expect(secure).toBe(true);

@@ -8,6 +8,7 @@ import {
   FORM_ENDPOINT_TIMEOUT_SECONDS,
   TOKEN_TIMEOUT_SECONDS,
 } from '../../infra/oauth2-token-service';
+import { LOCKOUT_KEY_PREFIX } from '../../lambdas/store/dynamodb-lockout-store';
 import { GRANTS_BY_CLIENT_INDEX, GRANTS_BY_USER_INDEX } from '../../lambdas/store/table-definitions';
 import {
   acknowledgementsIn,
@@ -41,6 +42,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   const service = () => synth.stack.service;
   const resolve = (value: unknown) => synth.stack.resolve(value);
   const ref = (construct: IConstruct) => ({ Ref: logicalIdOf(construct) });
+  /** The conditional DeleteItem the admin role gets (unlock-username): lockout items only. */
+  const lockoutDeleteLine = () =>
+    `Allow dynamodb:DeleteItem ${JSON.stringify(resolve(service().grantsTable.tableArn))} if ${JSON.stringify(
+      {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] },
+      },
+    )}`;
   const functions = () => {
     const {
       tokenFunction,
@@ -157,6 +165,27 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+        // create-client refuses per-client lifetimes below it; cdk.json turns the cache off.
+        AUTHORIZER_CACHE_TTL_SECONDS: '0',
+      });
+      // Always set: the metadata never derives its issuer from the request's Host header.
+      expect(environmentOf(synth.template, functions().metadata.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: 'INFO',
+        ISSUER: {
+          'Fn::Join': [
+            '',
+            [
+              'https://',
+              ref(service().api),
+              '.execute-api.',
+              { Ref: 'AWS::Region' },
+              '.',
+              { Ref: 'AWS::URLSuffix' },
+              '/prod',
+            ],
+          ],
+        },
       });
       expect(environmentOf(synth.template, functions().me.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -299,7 +328,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
             [clientsTable.tableArn],
           ],
-          [['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [grantsTable.tableArn]],
+          [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],
             [
@@ -307,8 +336,24 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
               `${grantsTable.tableArn}/index/${GRANTS_BY_CLIENT_INDEX}`,
             ],
           ],
-        ]),
+        ])
+          .concat(lockoutDeleteLine())
+          .sort(),
       );
+    });
+
+    it('DeleteItem on the grants table only for partition keys starting lockout#, and only for the admin', () => {
+      const deletes = allStatements(synth.template).filter(({ statement }) =>
+        actionsOf(statement).includes('dynamodb:DeleteItem'),
+      );
+      // The token function's lockout deletes nothing (conditional updates only); unlock-username does.
+      expect(deletes).toHaveLength(1);
+      for (const { statement } of deletes) {
+        expect(actionsOf(statement)).toEqual(['dynamodb:DeleteItem']);
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] },
+        });
+      }
     });
 
     it('demo role: its own logs, nothing else', () => {
@@ -380,16 +425,27 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('stage: throttled as configured, access logs on, execution logs at ERROR without data trace', () => {
       const stage = propertiesOf(synth.template, service().api.deploymentStage);
+      const setting = (resourcePath: string, rateLimit: number, burstLimit: number) => ({
+        HttpMethod: '*',
+        ResourcePath: resourcePath,
+        ThrottlingRateLimit: rateLimit,
+        ThrottlingBurstLimit: burstLimit,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+      });
+      // The stage-wide throttle, then own ones so junk on one endpoint cannot use up the others'.
       expect(stage.MethodSettings).toEqual([
-        {
-          HttpMethod: '*',
-          ResourcePath: '/*',
-          ThrottlingRateLimit: 50,
-          ThrottlingBurstLimit: 100,
-          LoggingLevel: 'ERROR',
-          DataTraceEnabled: false,
-        },
+        setting('/*', 50, 100),
+        setting('/~1oauth2~1token', 25, 50),
+        setting('/~1oauth2~1revoke', 10, 20),
+        setting('/~1oauth2~1introspect', 10, 20),
       ]);
+      expect(stage).not.toHaveProperty('Variables');
+      // No reserved concurrency and no web ACL unless cdk.json asks for them.
+      for (const { Properties } of Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'))) {
+        expect(Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+      }
+      synth.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
       expect(stage.AccessLogSetting).toEqual({
         DestinationArn: resolve((service().node.findChild('AccessLogs') as ILogGroup).logGroupArn),
         Format: expect.stringContaining('$context.requestId'),
@@ -443,13 +499,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(JSON.stringify(method.Integration)).toContain(logicalIdOf(functions().me.function));
     });
 
-    it('authorizer: REQUEST type on the Authorization header, cached for the configured 300 s', () => {
+    it('authorizer: REQUEST type keyed on the token and the route, no result cache by default', () => {
       synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
       const authorizer = propertiesOf(synth.template, authorizerOf(service()));
       expect(authorizer).toMatchObject({
         Type: 'REQUEST',
-        IdentitySource: 'method.request.header.Authorization',
-        AuthorizerResultTtlInSeconds: 300,
+        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+        AuthorizerResultTtlInSeconds: 0,
         RestApiId: ref(service().api),
       });
       expect(JSON.stringify(authorizer.AuthorizerUri)).toContain(
@@ -465,6 +521,21 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="invalid_token"'`,
           'gatewayresponse.header.Cache-Control': "'no-store'",
         }),
+      });
+      // The authorizer's Deny (a route requirement the token misses): RFC 6750 §3.1, 403.
+      synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'ACCESS_DENIED',
+        StatusCode: '403',
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="insufficient_scope"'`,
+          'gatewayresponse.header.Cache-Control': "'no-store'",
+        }),
+        ResponseTemplates: {
+          'application/json': JSON.stringify({
+            error: 'insufficient_scope',
+            error_description: 'The access token does not grant access to this resource',
+          }),
+        },
       });
       synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: 'AUTHORIZER_FAILURE',
