@@ -1,5 +1,8 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { CfnAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OAuth2Authorizer } from '../../infra/oauth2-authorizer';
 import {
   AUTH_CHECK_FUNCTION_ARN,
   acknowledgementsIn,
@@ -269,6 +272,31 @@ describe('OAuth2TokenServiceStack with cache TTL and TLS check changed', {
     expect(environmentOf(synth.template, synth.stack.service.adminFunction.function)).toMatchObject({
       AUTHORIZER_CACHE_TTL_SECONDS: '60',
     });
+  });
+
+  it('OAuth2Authorizer takes the same setting: the service’s cache as ceiling, 0 by default by ARN', () => {
+    const consumer = new Stack(synth.app, 'Consumer');
+    const service = synth.stack.service;
+    expect(() =>
+      OAuth2Authorizer.fromTokenService(consumer, 'TooLong', service, {
+        resultsCacheTtl: Duration.seconds(61),
+      }),
+    ).toThrow(/must not exceed the service's authorizerCacheTtlSeconds \(60 s\)/);
+    const same = OAuth2Authorizer.fromTokenService(consumer, 'Same', service);
+    const byArn = OAuth2Authorizer.fromFunctionArn(
+      consumer,
+      'ByArn',
+      service.authorizerFunction.function.functionArn,
+    );
+    const ttlOf = (authorizer: IConstruct) =>
+      consumer.resolve((authorizer.node.defaultChild as CfnAuthorizer).authorizerResultTtlInSeconds);
+    expect(ttlOf(same)).toBe(60);
+    expect(ttlOf(byArn)).toBe(0);
+    expect(() =>
+      OAuth2Authorizer.fromFunctionArn(consumer, 'Hour', 'arn:aws:lambda:eu-west-1:123456789012:function:x', {
+        resultsCacheTtl: Duration.seconds(3601),
+      }),
+    ).toThrow(/at most 3600 s/);
   });
 
   it('refuses at synth a cache TTL above the access-token lifetime', () => {
