@@ -1,10 +1,10 @@
 import type { AdminCommand } from './admin-command';
 import type { AuditSink } from './audit-event';
 import { type UserId, userKeyOf } from './auth-check';
-import type { ClientRecord, ClientStore } from './client-store';
+import { type ClientRecord, type ClientStore, isPublicClient } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import type { GrantStore } from './grant-store';
-import type { GrantType } from './grant-type';
+import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
 import { type LockoutStore, lockoutKeyOf } from './password-lockout';
 import type { RandomSource } from './random-source';
@@ -30,11 +30,14 @@ export interface ClientView {
   readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
   readonly resourceServer: boolean;
+  readonly redirectUris: readonly string[];
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly createdAt: number;
 }
 
 export type AdminResult =
-  | { action: 'create-client'; client: ClientView; clientSecret: string }
+  /** No `clientSecret` for a public client: it has none. */
+  | { action: 'create-client'; client: ClientView; clientSecret?: string }
   | { action: 'list-clients'; clients: ClientView[] }
   | { action: 'rotate-secret'; clientId: string; clientSecret: string; rotatedAt: number }
   | { action: 'disable-client'; clientId: string; revokedGrants: number }
@@ -56,6 +59,8 @@ export const toClientView = (client: ClientRecord): ClientView => ({
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer,
+  redirectUris: client.redirectUris ?? [],
+  tokenEndpointAuthMethod: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
   createdAt: client.createdAt,
 });
 
@@ -64,11 +69,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
   const now = toEpochSeconds(deps.clock());
   switch (command.action) {
     case 'create-client': {
-      const clientSecret = generateSecret(deps.random);
+      const isPublic = command.tokenEndpointAuthMethod === 'none';
+      const clientSecret = isPublic ? undefined : generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),
         name: command.name,
-        secretHash: hashSecret(clientSecret),
+        ...(clientSecret !== undefined && { secretHash: hashSecret(clientSecret) }),
         grantTypes: command.grantTypes,
         scope: command.scope,
         ...(command.defaultScope !== undefined && { defaultScope: command.defaultScope }),
@@ -80,12 +86,18 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         }),
         disabled: false,
         resourceServer: command.resourceServer,
+        redirectUris: command.redirectUris,
+        tokenEndpointAuthMethod: command.tokenEndpointAuthMethod,
         createdAt: now,
         updatedAt: now,
       };
       await deps.clients.createClient(client);
       deps.audit({ type: 'admin_action', action: command.action, clientId: client.clientId });
-      return { action: command.action, client: toClientView(client), clientSecret };
+      return {
+        action: command.action,
+        client: toClientView(client),
+        ...(clientSecret !== undefined && { clientSecret }),
+      };
     }
     case 'list-clients': {
       const clients = await deps.clients.listClients();
@@ -98,6 +110,10 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       };
     }
     case 'rotate-secret': {
+      const existing = await deps.clients.getClient(command.clientId);
+      if (existing !== undefined && isPublicClient(existing)) {
+        throw new InvalidRequest('A public client has no secret to rotate');
+      }
       const clientSecret = generateSecret(deps.random);
       if (!(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now))) {
         throw new InvalidRequest('No client with this client_id');

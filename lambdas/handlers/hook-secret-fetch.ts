@@ -24,6 +24,7 @@ const SECRETS_CONNECTION_TIMEOUT_MS = 500;
 export function createHookSecretFetch(
   secretArn: string,
   options: { endpoint?: string; region?: string },
+  contextKey = 'hookSecret',
 ): middy.MiddlewareObj {
   return secretsManager({
     AwsClient: SecretsManagerClient,
@@ -36,9 +37,9 @@ export function createHookSecretFetch(
       }),
       ...awsClientLocation(options),
     },
-    fetchData: { hookSecret: secretArn },
+    fetchData: { [contextKey]: secretArn },
     // middy's cache is process-wide: key it by where the secret comes from, not one fixed name.
-    cacheKey: `hook-secret:${options.endpoint ?? 'aws'}:${secretArn}`,
+    cacheKey: `${contextKey}:${options.endpoint ?? 'aws'}:${secretArn}`,
     setToContext: true,
     cacheExpiry: CACHE_MS,
   }) as middy.MiddlewareObj;

@@ -46,7 +46,7 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
   });
 }
 
-function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
+export function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
   const defaults = DEFAULT_LOCKOUT_POLICY;
   const baseSeconds = reader.integer('LOCKOUT_BASE_SECONDS', defaults.baseSeconds, { min: 1, max: 3600 });
   return Object.freeze({
@@ -69,13 +69,13 @@ export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
-  const { clients, grants, lockouts } = buildStores(reader);
+  const { clients, grants, lockouts, codes } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
   const handler = createTokenHandler(
     config,
-    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    { clients, grants, lockouts, codes, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
     logger,
   );
   for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);

@@ -25,6 +25,8 @@ const clientJson = (client: ClientView): Json => ({
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
   resource_server: client.resourceServer,
+  redirect_uris: client.redirectUris,
+  token_endpoint_auth_method: client.tokenEndpointAuthMethod,
 });
 
 /** Wire shapes of the admin function's answers (snake_case, like the token endpoint's). */
@@ -32,8 +34,13 @@ export function adminResultJson(result: AdminResult): Json {
   switch (result.action) {
     case 'create-client': {
       const { disabled: _disabled, resource_server, ...client } = clientJson(result.client);
-      // The secret is shown once, here; only its hash is stored.
-      return { client_id: client.client_id, client_secret: result.clientSecret, ...client, resource_server };
+      // The secret is shown once, here; only its hash is stored. A public client has none.
+      return {
+        client_id: client.client_id,
+        ...(result.clientSecret !== undefined && { client_secret: result.clientSecret }),
+        ...client,
+        resource_server,
+      };
     }
     case 'list-clients':
       return { clients: result.clients.map(clientJson) };

@@ -11,13 +11,13 @@ import {
   type ClientStore,
   type NewClientRecord,
 } from '../core/client-store';
-import { isGrantType } from '../core/grant-type';
+import { isGrantType, TOKEN_ENDPOINT_AUTH_METHODS } from '../core/grant-type';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
 const toItem = (client: NewClientRecord): Item => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
@@ -27,6 +27,10 @@ const toItem = (client: NewClientRecord): Item => ({
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -38,10 +42,18 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
   const defaultScope = read.optionalStringList('defaultScope');
   const accessTokenTtlSeconds = read.optionalNumber('accessTokenTtlSeconds');
   const refreshTokenTtlSeconds = read.optionalNumber('refreshTokenTtlSeconds');
+  const secretHash = read.optionalString('secretHash');
+  const redirectUris = read.optionalStringList('redirectUris');
+  const tokenEndpointAuthMethod =
+    item.tokenEndpointAuthMethod === undefined
+      ? undefined
+      : read.oneOf('tokenEndpointAuthMethod', TOKEN_ENDPOINT_AUTH_METHODS);
   return {
     clientId: read.string('clientId'),
     name: read.string('name'),
-    secretHash: read.string('secretHash'),
+    ...(secretHash !== undefined && { secretHash }),
+    ...(redirectUris !== undefined && { redirectUris }),
+    ...(tokenEndpointAuthMethod !== undefined && { tokenEndpointAuthMethod }),
     grantTypes,
     scope: read.stringList('scope'),
     ...(defaultScope !== undefined && { defaultScope }),

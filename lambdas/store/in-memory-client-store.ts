@@ -9,7 +9,7 @@ import {
 const copyClient = (client: NewClientRecord): ClientRecord => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
@@ -19,6 +19,10 @@ const copyClient = (client: NewClientRecord): ClientRecord => ({
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });

@@ -53,14 +53,17 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     const issuer = 'https://abc.execute-api.eu-west-1.amazonaws.com/prod';
     expect(body).toEqual({
       issuer,
+      authorization_endpoint: `${issuer}/oauth2/authorize`,
       token_endpoint: `${issuer}/oauth2/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint: `${issuer}/oauth2/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: `${issuer}/oauth2/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
-      response_types_supported: [],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
     });
   });
 
@@ -130,7 +133,12 @@ describe('GET /.well-known/oauth-authorization-server under fuzzing', () => {
           const body = JSON.parse(result.body) as Record<string, unknown>;
           if (result.statusCode === 200) {
             expect(typeof body.issuer).toBe('string');
-            expect(body.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials']);
+            expect(body.grant_types_supported).toEqual([
+              'password',
+              'refresh_token',
+              'client_credentials',
+              'authorization_code',
+            ]);
           } else {
             expect(result.statusCode).toBe(405);
             expect(body.error).toBe('invalid_request');
