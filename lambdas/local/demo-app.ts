@@ -154,7 +154,7 @@ export function renderDemoPage(config: DemoAppConfig): string {
 <p class="warn">DEMO ONLY: a real app never shows its tokens.</p>
 <dl>
 <dt>client_id</dt><dd id="client-id">${escapeHtml(config.clientId)}</dd>
-<dt>redirect_uri</dt><dd>${config.redirectUris.map(escapeHtml).join('<br>')}</dd>
+<dt>redirect_uris</dt><dd>${config.redirectUris.map(escapeHtml).join('<br>')}</dd>
 </dl>
 <ol id="steps"></ol>
 <div id="actions"></div>
