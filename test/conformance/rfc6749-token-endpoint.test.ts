@@ -264,7 +264,6 @@ describe('RFC 6749 §5 token responses', () => {
   it('§5.2 unsupported_grant_type for a grant type the server does not know', async () => {
     for (const grantType of [
       'refresh',
-      'authorization_code',
       'implicit',
       'urn:ietf:params:oauth:grant-type:jwt-bearer',
     ]) {

@@ -620,7 +620,6 @@ describe('grant type selection', () => {
 
   it.each([
     'refresh',
-    'authorization_code',
     'implicit',
     'PASSWORD',
     'urn:ietf:params:oauth:grant-type:jwt-bearer',
