@@ -33,6 +33,7 @@ beforeAll(async () => {
     clients,
     codes: new InMemoryAuthorizationCodeStore(),
     lockouts: new InMemoryLockoutStore(),
+    lockoutKeySecret: async () => 'l'.repeat(32),
     authCheck: { checkCredentials: async ({ password }) => (password === 'right' ? 7 : null) },
     formSecret: async () => 'f'.repeat(32),
     clock: () => 1_700_000_000_000,
