@@ -20,12 +20,18 @@ Commands:
   create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
                 [--default-scope "SCOPE ..."] [--access-token-ttl-seconds N]
                 [--refresh-token-ttl-seconds N] [--resource-server]
+                [--redirect-uris URI[,URI...]] [--public]
                       TYPE: ${GRANT_TYPES.join(', ')}
                       --default-scope is issued when a request names no scope
                       (a subset of --scope; default: all of --scope).
                       The TTLs override the service's token lifetimes for this client.
                       --resource-server (no value) lets the client introspect
                       other clients' tokens at /oauth2/introspect.
+                      --redirect-uris: where /oauth2/authorize may send users back
+                      (https, or http on 127.0.0.1, [::1] or localhost); required
+                      with authorization_code.
+                      --public (no value): a public client (token_endpoint_auth_method
+                      none): no secret; only authorization_code and refresh_token.
   list-clients
   rotate-secret --client-id ID [--keep-previous-seconds N]
                       The old secret stops at once, or after N seconds (at most
@@ -49,7 +55,7 @@ Global options:
   --help                Show this help.
 
 Options take their value as "--option value" or "--option=value"; --resource-server
-is a flag and takes none.
+and --public are flags and take none.
 Prints the function's JSON answer on stdout. Exit status: 0 success; 1 the function
 answered an error (still printed) or failed; 2 usage error; 3 the invocation failed
 (credentials, network, AWS error).
@@ -92,6 +98,8 @@ const COMMAND_OPTIONS = {
     'access-token-ttl-seconds',
     'refresh-token-ttl-seconds',
     'resource-server',
+    'redirect-uris',
+    'public',
   ],
   'list-clients': [],
   'rotate-secret': ['client-id', 'keep-previous-seconds'],
@@ -101,7 +109,7 @@ const COMMAND_OPTIONS = {
 } as const;
 
 /** Options that are present or absent and take no value (`--resource-server`). */
-const FLAGS: readonly string[] = ['resource-server'];
+const FLAGS: readonly string[] = ['resource-server', 'public'];
 /** What a flag's presence records in the option map. */
 const FLAG_SET = 'true';
 
@@ -212,6 +220,7 @@ function buildPayload(
       const defaultScope = option('default-scope');
       const accessTtl = option('access-token-ttl-seconds');
       const refreshTtl = option('refresh-token-ttl-seconds');
+      const redirectUris = option('redirect-uris');
       return {
         action: command,
         name: required('name'),
@@ -226,6 +235,10 @@ function buildPayload(
           ? {}
           : { refresh_token_ttl_seconds: seconds('refresh-token-ttl-seconds', refreshTtl) }),
         ...(option('resource-server') === FLAG_SET ? { resource_server: true } : {}),
+        ...(redirectUris === undefined
+          ? {}
+          : { redirect_uris: redirectUris.split(',').map((uri) => uri.trim()) }),
+        ...(option('public') === FLAG_SET ? { token_endpoint_auth_method: 'none' } : {}),
       };
     }
     case 'list-clients':

@@ -1,10 +1,10 @@
 import type { AdminCommand } from './admin-command';
 import type { AuditSink } from './audit-event';
 import { type UserId, userKeyOf } from './auth-check';
-import type { ClientRecord, ClientStore } from './client-store';
+import { type ClientRecord, type ClientStore, isPublicClient } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import type { GrantStore } from './grant-store';
-import type { GrantType } from './grant-type';
+import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
 import { type LockoutStore, lockoutKeyOf } from './password-lockout';
 import type { RandomSource } from './random-source';
@@ -51,13 +51,16 @@ export interface ClientView {
   readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
   readonly resourceServer: boolean;
+  readonly redirectUris: readonly string[];
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly createdAt: number;
   /** Set while a rotated-away secret still authenticates: when it stops (epoch seconds). */
   readonly previousSecretExpiresAt?: number;
 }
 
 export type AdminResult =
-  | { action: 'create-client'; client: ClientView; clientSecret: string }
+  /** No `clientSecret` for a public client: it has none. */
+  | { action: 'create-client'; client: ClientView; clientSecret?: string }
   | { action: 'list-clients'; clients: ClientView[] }
   | {
       action: 'rotate-secret';
@@ -87,6 +90,8 @@ export const toClientView = (client: ClientRecord, now?: number): ClientView => 
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer,
+  redirectUris: client.redirectUris ?? [],
+  tokenEndpointAuthMethod: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
   createdAt: client.createdAt,
   ...(now !== undefined &&
     client.previousSecretHash !== undefined &&
@@ -105,11 +110,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
           `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
         );
       }
-      const clientSecret = generateSecret(deps.random);
+      const isPublic = command.tokenEndpointAuthMethod === 'none';
+      const clientSecret = isPublic ? undefined : generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),
         name: command.name,
-        secretHash: hashSecret(clientSecret),
+        ...(clientSecret !== undefined && { secretHash: hashSecret(clientSecret) }),
         grantTypes: command.grantTypes,
         scope: command.scope,
         ...(command.defaultScope !== undefined && { defaultScope: command.defaultScope }),
@@ -121,12 +127,18 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         }),
         disabled: false,
         resourceServer: command.resourceServer,
+        redirectUris: command.redirectUris,
+        tokenEndpointAuthMethod: command.tokenEndpointAuthMethod,
         createdAt: now,
         updatedAt: now,
       };
       await deps.clients.createClient(client);
       deps.audit({ type: 'admin_action', action: command.action, clientId: client.clientId });
-      return { action: command.action, client: toClientView(client), clientSecret };
+      return {
+        action: command.action,
+        client: toClientView(client),
+        ...(clientSecret !== undefined && { clientSecret }),
+      };
     }
     case 'list-clients': {
       const clients = await deps.clients.listClients();
@@ -139,6 +151,10 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       };
     }
     case 'rotate-secret': {
+      const existing = await deps.clients.getClient(command.clientId);
+      if (existing !== undefined && isPublicClient(existing)) {
+        throw new InvalidRequest('A public client has no secret to rotate');
+      }
       const clientSecret = generateSecret(deps.random);
       const keepUntil =
         command.keepPreviousSeconds === undefined ? undefined : now + command.keepPreviousSeconds;

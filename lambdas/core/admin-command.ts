@@ -1,6 +1,14 @@
 import { isValidUserId, type UserId } from './auth-check';
-import { GRANT_TYPES, type GrantType, isGrantType } from './grant-type';
+import {
+  GRANT_TYPES,
+  type GrantType,
+  isGrantType,
+  PUBLIC_CLIENT_GRANT_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethod,
+} from './grant-type';
 import { InvalidRequest } from './oauth-errors';
+import { redirectUriProblem } from './redirect-uri';
 import { parseScopeList } from './scope';
 import { TOKEN_LIFETIME_BOUNDS } from './token-endpoint-config';
 
@@ -17,6 +25,10 @@ export type AdminCommand =
       refreshTokenTtlSeconds?: number;
       /** May introspect other clients' tokens (RFC 7662); false when the payload leaves it out. */
       resourceServer: boolean;
+      /** Where the authorize endpoint may redirect; required (non-empty) with `authorization_code`. */
+      redirectUris: string[];
+      /** `client_secret_basic` unless the payload says `none` (a public client, no secret). */
+      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
     }
   | { action: 'list-clients' }
   | {
@@ -39,6 +51,8 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
     'access_token_ttl_seconds',
     'refresh_token_ttl_seconds',
     'resource_server',
+    'redirect_uris',
+    'token_endpoint_auth_method',
   ],
   'list-clients': [],
   'rotate-secret': ['client_id', 'keep_previous_seconds'],
@@ -74,10 +88,29 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
     case 'create-client': {
       const scope =
         fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true));
+      const grantTypes = parseGrantTypes(fields.grant_types);
+      const redirectUris = parseRedirectUris(fields.redirect_uris);
+      const tokenEndpointAuthMethod = parseAuthMethod(fields.token_endpoint_auth_method);
+      if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+        throw new InvalidRequest('A client with authorization_code needs at least one redirect_uris entry');
+      }
+      if (
+        tokenEndpointAuthMethod === 'none' &&
+        !grantTypes.every((grantType) => PUBLIC_CLIENT_GRANT_TYPES.includes(grantType))
+      ) {
+        throw new InvalidRequest(
+          `A public client (token_endpoint_auth_method none) may only have: ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}`,
+        );
+      }
+      if (tokenEndpointAuthMethod === 'none' && fields.resource_server === true) {
+        throw new InvalidRequest('A public client cannot be a resource server');
+      }
       return {
         action,
         name: requireString(fields.name, 'name', 200),
-        grantTypes: parseGrantTypes(fields.grant_types),
+        grantTypes,
+        redirectUris,
+        tokenEndpointAuthMethod,
         scope,
         ...(fields.default_scope !== undefined && {
           defaultScope: parseDefaultScope(fields.default_scope, scope),
@@ -154,6 +187,31 @@ function parseDefaultScope(value: unknown, scope: readonly string[]): string[] {
 function requireBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidRequest(`${name} must be true or false`);
   return value;
+}
+
+/** RFC 6749 §3.1.2 + RFC 8252 §7.3 (see `redirectUriProblem`); at most 10, no duplicates kept. */
+function parseRedirectUris(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 10 || !value.every((uri) => typeof uri === 'string')) {
+    throw new InvalidRequest('redirect_uris must be an array of at most 10 URIs');
+  }
+  for (const uri of value as string[]) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== undefined) {
+      throw new InvalidRequest(`Each of redirect_uris ${problem}: ${sanitize(uri)}`);
+    }
+  }
+  return [...new Set(value as string[])];
+}
+
+function parseAuthMethod(value: unknown): TokenEndpointAuthMethod {
+  if (value === undefined) return 'client_secret_basic';
+  if (typeof value !== 'string' || !(TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(value)) {
+    throw new InvalidRequest(
+      `token_endpoint_auth_method must be one of: ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+    );
+  }
+  return value as TokenEndpointAuthMethod;
 }
 
 function parseGrantTypes(value: unknown): GrantType[] {

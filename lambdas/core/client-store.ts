@@ -1,10 +1,11 @@
-import type { GrantType } from './grant-type';
+import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 
 /** A registered client. Only the hash of its secret is ever stored. Times are epoch seconds. */
 export interface ClientRecord {
   readonly clientId: string;
   readonly name: string;
-  readonly secretHash: string;
+  /** Absent for a public client (`tokenEndpointAuthMethod` `none`): it has no secret. */
+  readonly secretHash?: string;
   /**
    * The secret replaced by a `rotate-secret` with `keep_previous_seconds`: it still authenticates
    * until `previousSecretExpiresAt` (epoch seconds), checked on every request; absent: none.
@@ -20,6 +21,13 @@ export interface ClientRecord {
   readonly accessTokenTtlSeconds?: number;
   readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
+  /**
+   * Where the authorize endpoint may send the user back (exact match; a loopback `http` URI's port may
+   * differ, RFC 8252 §7.3). Absent: none, as for clients stored before the field existed.
+   */
+  readonly redirectUris?: readonly string[];
+  /** Absent: `client_secret_basic` (Basic or body credentials), as for clients stored before the field. */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /**
    * Security-relevant: a resource server may introspect tokens issued to *other* clients (RFC 7662
    * §2.1); every other client sees only its own. False unless an admin said so at creation.
@@ -63,3 +71,7 @@ export class ClientAlreadyExists extends Error {
     this.name = 'ClientAlreadyExists';
   }
 }
+
+/** A public client authenticates with its `client_id` alone and never has a secret. */
+export const isPublicClient = (client: Pick<ClientRecord, 'tokenEndpointAuthMethod'>): boolean =>
+  client.tokenEndpointAuthMethod === 'none';

@@ -1,3 +1,4 @@
+import { DynamoDbAuthorizationCodeStore } from '../store/dynamodb-authorization-code-store';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../store/dynamodb-grant-store';
@@ -23,5 +24,6 @@ export function buildStores(reader: EnvironmentReader) {
     clients: new DynamoDbClientStore(doc, tables.clients),
     grants: new DynamoDbGrantStore(doc, tables.grants),
     lockouts: new DynamoDbLockoutStore(doc, tables.grants),
+    codes: new DynamoDbAuthorizationCodeStore(doc, tables.grants),
   };
 }

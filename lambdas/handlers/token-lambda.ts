@@ -54,7 +54,7 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
   });
 }
 
-function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
+export function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
   const defaults = DEFAULT_LOCKOUT_POLICY;
   const baseSeconds = reader.integer('LOCKOUT_BASE_SECONDS', defaults.baseSeconds, { min: 1, max: 3600 });
   return Object.freeze({
@@ -79,7 +79,7 @@ export function buildTokenLambda(env: Environment) {
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
   const metrics = buildServiceMetrics(reader, logger, 'token');
-  const { clients, grants, lockouts } = buildStores(reader);
+  const { clients, grants, lockouts, codes } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret, authCheckMetrics(metrics));
@@ -90,6 +90,7 @@ export function buildTokenLambda(env: Environment) {
       clients,
       grants,
       lockouts,
+      codes,
       lockoutKeySecret: lockoutKey.secret,
       authCheck,
       clock,

@@ -25,6 +25,8 @@ const clientJson = (client: ClientView): Json => ({
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
   resource_server: client.resourceServer,
+  redirect_uris: client.redirectUris,
+  token_endpoint_auth_method: client.tokenEndpointAuthMethod,
   // Whether a secret replaced by rotate-secret --keep-previous-seconds still works, and until when.
   previous_secret_live: client.previousSecretExpiresAt !== undefined,
   ...(client.previousSecretExpiresAt !== undefined && {
@@ -44,8 +46,13 @@ export function adminResultJson(result: AdminResult): Json {
         resource_server,
         ...client
       } = clientJson(result.client);
-      // The secret is shown once, here; only its hash is stored.
-      return { client_id: client.client_id, client_secret: result.clientSecret, ...client, resource_server };
+      // The secret is shown once, here; only its hash is stored. A public client has none.
+      return {
+        client_id: client.client_id,
+        ...(result.clientSecret !== undefined && { client_secret: result.clientSecret }),
+        ...client,
+        resource_server,
+      };
     }
     case 'list-clients':
       return { clients: result.clients.map(clientJson) };

@@ -29,6 +29,7 @@ import {
   toProxyEvent,
   writeProxyResult,
 } from './api-gateway-emulation';
+import { buildLocalAuthorizeRoute } from './authorize-route';
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
 import { localLockoutKeySecret } from './local-lockout-key-secret';
@@ -132,10 +133,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       context: Context,
     ) => Promise<APIGatewayAuthorizerResult>;
     const admin = buildAdminLambda(env) as unknown as (event: unknown, context: Context) => Promise<unknown>;
+    const authorizeRoute = buildLocalAuthorizeRoute(env);
 
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
 
     const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
+      const authorized = authorizeRoute(raw);
+      if (authorized !== undefined) return authorized;
       if (raw.path === '/oauth2/token')
         return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
       if (raw.path === '/oauth2/revoke')

@@ -11,13 +11,13 @@ import {
   type ClientStore,
   type NewClientRecord,
 } from '../core/client-store';
-import { isGrantType } from '../core/grant-type';
+import { isGrantType, TOKEN_ENDPOINT_AUTH_METHODS } from '../core/grant-type';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
 const toItem = (client: NewClientRecord): Item => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
   ...(client.previousSecretHash !== undefined && { previousSecretHash: client.previousSecretHash }),
   ...(client.previousSecretExpiresAt !== undefined && {
     previousSecretExpiresAt: client.previousSecretExpiresAt,
@@ -31,6 +31,10 @@ const toItem = (client: NewClientRecord): Item => ({
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -44,12 +48,20 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
   const refreshTokenTtlSeconds = read.optionalNumber('refreshTokenTtlSeconds');
   const previousSecretHash = read.optionalString('previousSecretHash');
   const previousSecretExpiresAt = read.optionalNumber('previousSecretExpiresAt');
+  const secretHash = read.optionalString('secretHash');
+  const redirectUris = read.optionalStringList('redirectUris');
+  const tokenEndpointAuthMethod =
+    item.tokenEndpointAuthMethod === undefined
+      ? undefined
+      : read.oneOf('tokenEndpointAuthMethod', TOKEN_ENDPOINT_AUTH_METHODS);
   return {
     clientId: read.string('clientId'),
     name: read.string('name'),
-    secretHash: read.string('secretHash'),
+    ...(secretHash !== undefined && { secretHash }),
     ...(previousSecretHash !== undefined && { previousSecretHash }),
     ...(previousSecretExpiresAt !== undefined && { previousSecretExpiresAt }),
+    ...(redirectUris !== undefined && { redirectUris }),
+    ...(tokenEndpointAuthMethod !== undefined && { tokenEndpointAuthMethod }),
     grantTypes,
     scope: read.stringList('scope'),
     ...(defaultScope !== undefined && { defaultScope }),

@@ -9,7 +9,7 @@ import {
 const copyClient = (client: NewClientRecord): ClientRecord => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
   ...(client.previousSecretHash !== undefined && { previousSecretHash: client.previousSecretHash }),
   ...(client.previousSecretExpiresAt !== undefined && {
     previousSecretExpiresAt: client.previousSecretExpiresAt,
@@ -23,6 +23,10 @@ const copyClient = (client: NewClientRecord): ClientRecord => ({
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });

@@ -53,6 +53,7 @@ export interface ServiceUnderTest {
     scope?: string;
     default_scope?: string;
     resource_server?: boolean;
+    redirect_uris?: readonly string[];
   }): Promise<RegisteredClient>;
   /** A password grant for the demo user; fails the test unless it answers 200. */
   passwordTokens(client: RegisteredClient, extra?: Record<string, string>): Promise<Record<string, unknown>>;
@@ -78,7 +79,10 @@ async function answerOf(response: Response): Promise<HttpAnswer> {
 
 let clientCount = 0;
 
-export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
+/** `environment` adds handler settings (e.g. `AUTHORIZATION_CODE_TTL_SECONDS`) to the stack's. */
+export async function startServiceUnderTest(
+  environment: Readonly<Record<string, string>> = {},
+): Promise<ServiceUnderTest> {
   const dynalite = await startDynalite();
   const dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
   const stack: LocalStack = await startLocalStack({
@@ -86,7 +90,7 @@ export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
     dynamodbEndpoint: dynalite.endpoint,
     requireSsl: true,
     demoClient: false,
-    environment: { LOG_LEVEL: 'SILENT' },
+    environment: { LOG_LEVEL: 'SILENT', ...environment },
   });
   const request: ServiceUnderTest['request'] = async (path, init = {}) =>
     answerOf(

@@ -114,7 +114,7 @@ const refresh = (client: Client, refreshToken: string | undefined) =>
   tokenCall(client, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' });
 
 describe('create-client', () => {
-  it('answers client_id, client_secret, name, grant_types, scope, created_at and resource_server, in that order', async () => {
+  it('answers client_id, client_secret, name, grant_types, scope, created_at, redirect_uris, token_endpoint_auth_method and resource_server, in that order', async () => {
     const before = Date.now();
     const created = await admin({
       action: 'create-client',
@@ -129,6 +129,8 @@ describe('create-client', () => {
       'grant_types',
       'scope',
       'created_at',
+      'redirect_uris',
+      'token_endpoint_auth_method',
       'resource_server',
     ]);
     expect(created).toMatchObject({
@@ -296,6 +298,8 @@ describe('list-clients', () => {
         'created_at',
         'disabled',
         'resource_server',
+        'redirect_uris',
+        'token_endpoint_auth_method',
         'previous_secret_live',
       ]);
     }

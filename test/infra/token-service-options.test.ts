@@ -51,8 +51,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    // Seven handlers and the hook secret's rotation function.
-    expect(functions).toHaveLength(8);
+    // Eight handlers and the hook secret's rotation function.
+    expect(functions).toHaveLength(9);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -91,7 +91,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(permissions).toHaveLength(9);
   });
 
-  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
+  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer and the authorize function only', () => {
     const environment = environmentOf(synth.template, service().authorizerFunction.function);
     expect(environment).toMatchObject({
       SESSION_CHECK_URL: SESSION_CHECK_URL,
@@ -104,18 +104,28 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
-    // Of the hook secret, that is: the lockout key secret is read by the token and admin roles.
-    const hookSecret = JSON.stringify(ref(service().hookSecret));
-    const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
+    const hookSecretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
       ({ Properties }) =>
         JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
-        JSON.stringify(Properties).includes(hookSecret),
+        JSON.stringify(Properties).includes(JSON.stringify(ref(service().hookSecret))),
     );
-    // The authorizer, and the rotation function (which must read and write it to rotate it).
-    expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
-      [ref(service().hookSecretRotationFunction.role)],
-      [ref(service().authorizerFunction.role)],
-    ]);
+    // The authorizer, the rotation function (which must read and write it to rotate it), and the
+    // authorize function, which asks the same session check (a signed-in user gets a code at once).
+    expect(hookSecretReaders.map(({ Properties }) => JSON.stringify(Properties.Roles)).sort()).toEqual(
+      [
+        [ref(service().hookSecretRotationFunction.role)],
+        [ref(service().authorizerFunction.role)],
+        [ref(service().authorizeEndpoint.fn.role)],
+      ]
+        .map((roles) => JSON.stringify(roles))
+        .sort(),
+    );
+    expect(environmentOf(synth.template, service().authorizeEndpoint.fn.function)).toMatchObject({
+      SESSION_CHECK_URL: SESSION_CHECK_URL,
+      SESSION_CHECK_SECRET_ARN: ref(service().hookSecret),
+      AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
+      ISSUER: expect.any(String),
+    });
   });
 
   it('no wildcard action anywhere', () => {
@@ -145,7 +155,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
   });
 
   it('stage and method throttling as configured, logging unchanged on every setting', () => {
-    const { token, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
+    const { token, authorize, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
     const setting = (resourcePath: string, throttle: { rateLimit: number; burstLimit: number }) => ({
       HttpMethod: '*',
       ResourcePath: resourcePath,
@@ -157,6 +167,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(propertiesOf(synth.template, service().api.deploymentStage).MethodSettings).toEqual([
       expect.objectContaining(setting('/*', CUSTOMISED_OAUTH2.throttle)),
       setting('/~1oauth2~1token', token),
+      setting('/~1oauth2~1authorize', authorize),
       setting('/~1oauth2~1revoke', revokeIntrospect),
       setting('/~1oauth2~1introspect', revokeIntrospect),
     ]);
