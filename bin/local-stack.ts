@@ -62,6 +62,11 @@ function printBanner(
     `  base URL:      ${stack.url}`,
     `  token:         POST ${stack.url}/oauth2/token`,
     `  demo resource: GET  ${stack.url}/me`,
+    ...(stack.demoApp === undefined
+      ? []
+      : [
+          `  demo app:      ${stack.demoApp.url}  (open in a browser: sign in with authorization code + PKCE)`,
+        ]),
     `  admin:         aws lambda invoke --endpoint-url ${stack.url} --function-name admin ...`,
     `  store:         ${info.dynamodbEndpoint ?? (info.dataDir === undefined ? 'embedded dynalite, in memory (lost on exit)' : `embedded dynalite on disk at ${info.dataDir}`)}`,
     `  HTTPS:         ${stack.requireSsl ? 'required (send X-Forwarded-Proto: https from your TLS proxy)' : 'NOT required (REQUIRE_SSL=false: plain HTTP, for loopback development only)'}`,

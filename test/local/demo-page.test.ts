@@ -14,7 +14,7 @@ import {
 import {
   DEMO_APP_CSP,
   type DemoAppConfig,
-  demoAppRedirectUris,
+  demoAppCallbackUris,
   demoAppResponse,
 } from '../../lambdas/local/demo-app';
 import { launchChromium } from '../support/headless-chromium';
@@ -75,7 +75,7 @@ describe('the /demo page in headless Chromium', () => {
   beforeEach(async () => {
     config = {
       clientId: CLIENT_ID,
-      redirectUris: demoAppRedirectUris(base),
+      redirectUris: demoAppCallbackUris(base),
       demoUser: { username: 'demo', password: 'demo-password' },
     };
     context = await browser.newContext();
