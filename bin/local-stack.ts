@@ -94,6 +94,9 @@ function printBanner(
       `  curl -s -u '${clientId}:${clientSecret}' -d grant_type=password -d username=${DEMO_USER.username} -d password=${DEMO_USER.password} ${stack.url}/oauth2/token`,
     );
   }
+  if (stack.demoApp !== undefined) {
+    lines.push('', 'Or sign in with a browser (authorization code + PKCE):', `  open ${stack.demoApp.url}`);
+  }
   console.log(lines.join('\n'));
 }
 
