@@ -155,6 +155,15 @@ async function callback() {
     return;
   }
   const metadata = await fetchJson(config.metadataPath, {});
+  if (metadata.status !== 200) {
+    fail(
+      'callback',
+      '4. Back at the redirect URI',
+      'Could not read the server metadata to check iss.',
+      httpDetails(metadata),
+    );
+    return;
+  }
   const issuer = metadata.body.issuer;
   if (params.get('iss') !== issuer) {
     fail(
