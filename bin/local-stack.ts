@@ -19,6 +19,7 @@ const PASS_THROUGH = [
   'SESSION_CHECK_TIMEOUT_MS',
   'LOG_LEVEL',
   'DISABLE_CLIENT_SECOND_SWEEP_SECONDS',
+  'AUTHORIZATION_CODE_TTL_SECONDS',
 ];
 
 async function main(): Promise<void> {
