@@ -15,6 +15,7 @@ import {
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions';
+import { AuthorizeEndpoint } from './authorize-endpoint';
 import { ServiceFunction } from './service-function';
 import type { HookTarget, StageConfig } from './stage-config';
 
@@ -49,6 +50,8 @@ export class OAuth2TokenService extends Construct {
   readonly revocationFunction: ServiceFunction;
   readonly introspectionFunction: ServiceFunction;
   readonly metadataFunction: ServiceFunction;
+  /** `GET` / `POST /oauth2/authorize` and the hosted sign-in page, with its own role and form secret. */
+  readonly authorizeEndpoint: AuthorizeEndpoint;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
@@ -244,6 +247,29 @@ export class OAuth2TokenService extends Construct {
           'RFC 8414 metadata is public by definition: clients read it before they have any credentials.',
       });
     }
+    const issuer =
+      props.issuer ??
+      (props.customDomain === undefined ? undefined : `https://${props.customDomain.domainName}`);
+    this.authorizeEndpoint = new AuthorizeEndpoint(this, 'Authorize', {
+      oauth2Resource: oauth2,
+      clientsTable: this.clientsTable,
+      grantsTable: this.grantsTable,
+      timeout: Duration.seconds(TOKEN_TIMEOUT_SECONDS),
+      environment: {
+        ...common,
+        LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
+        LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
+        LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        // The same issuer as the metadata, so RFC 9207 iss matches it.
+        ...(issuer === undefined ? {} : { ISSUER: issuer }),
+        ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
+        ...(props.sessionCheck === undefined
+          ? {}
+          : this.hookEnvironment('SESSION_CHECK', props.sessionCheck)),
+      },
+    });
+    this.wireHook(this.authorizeEndpoint.fn, props.authCheck);
+    if (props.sessionCheck !== undefined) this.wireHook(this.authorizeEndpoint.fn, props.sessionCheck);
     this.tokenUrl = this.endpointUrl('/oauth2/token', props);
 
     if (props.demoRoute) {
@@ -280,6 +306,10 @@ export class OAuth2TokenService extends Construct {
 
     const stack = Stack.of(this);
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
+    new CfnOutput(this, 'AuthorizationUrl', {
+      value: this.endpointUrl('/oauth2/authorize', props),
+      description: 'Send users here (RFC 6749 authorization endpoint, hosted sign-in page)',
+    });
     new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
     new CfnOutput(this, 'IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
     new CfnOutput(this, 'MetadataUrl', {

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 /** The Lambda entry files, named by path: infra never imports handler code. */
 export const LAMBDA_ENTRIES = {
   token: 'lambdas/handlers/token.ts',
+  authorize: 'lambdas/handlers/authorize.ts',
   revocation: 'lambdas/handlers/revocation.ts',
   introspection: 'lambdas/handlers/introspection.ts',
   metadata: 'lambdas/handlers/metadata.ts',

@@ -47,7 +47,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -78,7 +78,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(permissions).toHaveLength(8); // 2 logs, 1 clients, 4 grants, 1 invoke
   });
 
-  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
+  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer and the authorize function only', () => {
     const environment = environmentOf(synth.template, service().authorizerFunction.function);
     expect(environment).toMatchObject({
       SESSION_CHECK_URL: SESSION_CHECK_URL,
@@ -91,12 +91,23 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
-    const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
-      ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
+    const hookSecretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
+      ({ Properties }) =>
+        JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
+        JSON.stringify(Properties).includes(JSON.stringify(ref(service().hookSecret))),
     );
-    expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
-      [ref(service().authorizerFunction.role)],
-    ]);
+    // The authorize function asks the same session check (a signed-in user gets a code at once).
+    expect(hookSecretReaders.map(({ Properties }) => JSON.stringify(Properties.Roles)).sort()).toEqual(
+      [[ref(service().authorizerFunction.role)], [ref(service().authorizeEndpoint.fn.role)]]
+        .map((roles) => JSON.stringify(roles))
+        .sort(),
+    );
+    expect(environmentOf(synth.template, service().authorizeEndpoint.fn.function)).toMatchObject({
+      SESSION_CHECK_URL: SESSION_CHECK_URL,
+      SESSION_CHECK_SECRET_ARN: ref(service().hookSecret),
+      AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
+      ISSUER: expect.any(String),
+    });
   });
 
   it('no wildcard action anywhere', () => {
@@ -202,7 +213,7 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 7);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({
