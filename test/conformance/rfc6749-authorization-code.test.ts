@@ -32,7 +32,8 @@ let confidential: RegisteredClient;
 let passwordOnly: RegisteredClient;
 
 beforeAll(async () => {
-  service = await startServiceUnderTest();
+  // disable-client answers at once here (no second sweep): nothing in this file races it.
+  service = await startServiceUnderTest({ DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '0' });
   app = await createPublicClient(service, { scope: 'read write' });
   otherApp = await createPublicClient(service, { scope: 'read write' });
   twoUris = await createPublicClient(service, {
