@@ -1,8 +1,11 @@
 import { GRANT_TYPES } from './grant-type';
 
 export interface MetadataConfig {
-  /** Overrides the issuer derived from the request (RFC 8414 §2: an https URL without query or fragment). */
-  readonly issuer?: string;
+  /**
+   * RFC 8414 §2 issuer: an https URL without query or fragment. Security-relevant: always configured,
+   * never derived from the request's `Host`, which any client sets (and which a cache would keep).
+   */
+  readonly issuer: string;
   /** Advertised scopes; omitted from the document when empty (they are per client here). */
   readonly scopesSupported: readonly string[];
 }
@@ -12,12 +15,11 @@ const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 const TOKEN_AUTH_METHODS = [...AUTH_METHODS, 'none'] as const;
 
 /**
- * The RFC 8414 document. Endpoints hang off the issuer, which is the API's base URL unless
- * configured. The authorize endpoint answers `response_type=code` with PKCE S256 only, and sends
- * `iss` with every response (RFC 9207).
+ * The RFC 8414 document. Endpoints hang off the configured issuer. The authorize endpoint answers
+ * `response_type=code` with PKCE S256 only, and sends `iss` with every response (RFC 9207).
  */
-export function authorizationServerMetadata(baseUrl: string, config: MetadataConfig) {
-  const issuer = (config.issuer ?? baseUrl).replace(/\/+$/, '');
+export function authorizationServerMetadata(config: MetadataConfig) {
+  const issuer = config.issuer.replace(/\/+$/, '');
   return {
     issuer,
     authorization_endpoint: `${issuer}/oauth2/authorize`,

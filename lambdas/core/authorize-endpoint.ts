@@ -46,6 +46,8 @@ export interface AuthorizeDeps {
   readonly codes: AuthorizationCodeStore;
   readonly authCheck: AuthCheck;
   readonly lockouts: LockoutStore;
+  /** The lockout keys' HMAC secret (the token Lambda's: one counter per username for both). */
+  readonly lockoutKeySecret: () => Promise<string>;
   /** The deployer's session-cookie check; absent: no sessions, everybody signs in on the page. */
   readonly sessionCheck?: SessionCheck;
   /** The anti-forgery HMAC key (may be fetched from Secrets Manager). */

@@ -13,6 +13,7 @@ import { ConfigurationError } from './configuration-error';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 import { readLockoutPolicy } from './token-lambda';
 
@@ -71,10 +72,13 @@ export function buildAuthorizeLambda(env: Environment) {
   const sessionSecret = secretsManagerSecretFor(reader, 'SESSION_CHECK_SECRET_ARN', 'sessionCheckSecret');
   const sessionCheck = buildSessionCheck(reader, clock, sessionSecret?.secret ?? hookSecret?.secret);
   const formSecret = readFormSecret(reader);
+  // The same key as the token Lambda's: one lockout counter per username for both.
+  const lockoutKey = readLockoutKeySecret(reader, config.lockout.threshold > 0);
   const deps: AuthorizeDeps = {
     clients,
     codes,
     lockouts,
+    lockoutKeySecret: lockoutKey.secret,
     authCheck,
     ...(sessionCheck === undefined ? {} : { sessionCheck }),
     formSecret: formSecret.secret,
@@ -87,6 +91,7 @@ export function buildAuthorizeLambda(env: Environment) {
     ...(hookSecret?.middlewares ?? []),
     ...(sessionSecret?.middlewares ?? []),
     ...formSecret.middlewares,
+    ...lockoutKey.middlewares,
   ]) {
     handler.use(middleware);
   }

@@ -18,8 +18,9 @@ const SECRETS_REQUEST_TIMEOUT_MS = 1000;
 const SECRETS_CONNECTION_TIMEOUT_MS = 500;
 
 /**
- * middy's secrets-manager middleware putting the secret `secretArn` on `context.hookSecret`:
- * prefetched as soon as it is created, cached `CACHE_MS`. `endpoint` is for emulators (moto) only.
+ * middy's secrets-manager middleware putting the secret `secretArn` on `context[contextKey]`
+ * (`hookSecret` unless told): prefetched as soon as it is created, cached `CACHE_MS`. `endpoint` is
+ * for emulators (moto) only.
  */
 export function createHookSecretFetch(
   secretArn: string,

@@ -51,17 +51,14 @@ export function secretsManagerHookSecret(
   return {
     secret: async () => {
       if (current === undefined)
-        throw new DependencyUnavailable('secrets', 'hook secret is not a non-empty string');
+        throw new DependencyUnavailable('secrets', `${contextKey} is not a non-empty string`);
       return current;
     },
     middlewares: [fetch, capture],
   };
 }
 
-/**
- * The secret from Secrets Manager when `<name>` holds its ARN. `contextKey` keeps two secrets of one
- * Lambda apart (the authorize function has the hook secret and its form secret).
- */
+/** The secret from Secrets Manager when `<name>` holds its ARN, on `context[contextKey]`. */
 export function secretsManagerSecretFor(reader: EnvironmentReader, name: string, contextKey = 'hookSecret') {
   const arn = reader.optional(name);
   if (arn === undefined) return undefined;

@@ -15,7 +15,6 @@ import type { OAuthError } from '../core/oauth-errors';
 import { arrivedOverTls, bodyText, headerValue } from './api-gateway-request';
 import { toOAuthError } from './http-response';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
-import { requestBaseUrl } from './metadata-handler';
 import { logOAuthError } from './service-logger';
 import { pageHeaders, renderErrorPage, renderSignInPage } from './sign-in-page';
 
@@ -27,6 +26,18 @@ export const PLAIN_FORM_COOKIE = 'oauth2-authorize';
 export interface AuthorizeHandlerConfig extends AuthorizeConfig {
   /** The configured issuer (`ISSUER`); absent: the API's base URL, as in the metadata. */
   readonly issuer?: string;
+}
+
+/**
+ * The base URL the browser used (scheme, Host, API Gateway's stage prefix): only for the login
+ * page's `return_to`, and for `iss` when no `ISSUER` is configured (the local stack sets one).
+ */
+function requestBaseUrl(event: APIGatewayProxyEvent): string {
+  const proto = arrivedOverTls(event) ? 'https' : 'http';
+  const host = headerValue(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
+  const fullPath = event.requestContext?.path ?? event.path;
+  const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+  return `${proto}://${host}${prefix}`;
 }
 
 const formCookieName = (secure: boolean): string => (secure ? SECURE_FORM_COOKIE : PLAIN_FORM_COOKIE);

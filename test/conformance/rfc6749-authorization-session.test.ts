@@ -101,6 +101,7 @@ describe('RFC 6749 Â§4.1.1 "authenticates the resource owner" with the deployerâ
       AUTH_CHECK_URL: 'https://auth.example/check',
       SESSION_CHECK_URL: 'https://sessions.example/check',
       AUTHORIZE_FORM_SECRET: 'x'.repeat(32),
+      LOCKOUT_KEY_SECRET: 'k'.repeat(32),
     };
     for (const bad of ['http://app.example/login', 'https://app.example/login#x', 'login']) {
       expect(() => buildAuthorizeLambda({ ...env, AUTHORIZE_LOGIN_URL: bad })).toThrow(/AUTHORIZE_LOGIN_URL/);
