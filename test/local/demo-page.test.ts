@@ -39,17 +39,15 @@ describe('the /demo page in headless Chromium', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    const metadata = buildMetadataLambda({ LOG_LEVEL: 'SILENT' }) as unknown as (
-      event: unknown,
-      context: Context,
-    ) => Promise<APIGatewayProxyResult>;
+    // The metadata's issuer is configured, never taken from Host: set once the port is known.
+    let metadata: ((event: unknown, context: Context) => Promise<APIGatewayProxyResult>) | undefined;
     server = createServer((request, response) => {
       void (async () => {
         const raw = await readRawRequest(request, 1024 * 1024);
         if (raw === 'too-large') throw new Error('unexpected large request');
         const result =
           demoAppResponse(raw, config) ??
-          (raw.path === METADATA_PATH
+          (raw.path === METADATA_PATH && metadata !== undefined
             ? await metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'))
             : {
                 statusCode: 404,
@@ -61,12 +59,18 @@ describe('the /demo page in headless Chromium', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    metadata = buildMetadataLambda({
+      ISSUER: base,
+      REQUIRE_SSL: 'false',
+      LOG_LEVEL: 'SILENT',
+    }) as unknown as typeof metadata;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => {
+      if (server === undefined) return resolve();
       server.close(() => resolve());
       server.closeAllConnections();
     });
