@@ -52,10 +52,10 @@ export class AuthorizeEndpoint extends Construct {
     this.fn.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.clientsTable.tableArn] }),
     );
-    // Code items (PutItem), lockout items (Get/Update/Put/DeleteItem): by key prefix only.
+    // Code items (PutItem), lockout items (conditional Get/Update/PutItem; never deleted): by key prefix only.
     this.fn.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [props.grantsTable.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...AUTHORIZE_LEADING_KEYS] } },
       }),

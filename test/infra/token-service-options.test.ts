@@ -147,7 +147,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
   });
 
   it('stage and method throttling as configured, logging unchanged on every setting', () => {
-    const { token, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
+    const { token, authorize, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
     const setting = (resourcePath: string, throttle: { rateLimit: number; burstLimit: number }) => ({
       HttpMethod: '*',
       ResourcePath: resourcePath,
@@ -159,6 +159,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(propertiesOf(synth.template, service().api.deploymentStage).MethodSettings).toEqual([
       expect.objectContaining(setting('/*', CUSTOMISED_OAUTH2.throttle)),
       setting('/~1oauth2~1token', token),
+      setting('/~1oauth2~1authorize', authorize),
       setting('/~1oauth2~1revoke', revokeIntrospect),
       setting('/~1oauth2~1introspect', revokeIntrospect),
     ]);

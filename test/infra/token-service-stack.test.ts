@@ -327,7 +327,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           ]),
           ...allowLines(synth.stack, [
             [
-              ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+              ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
               [grantsTable.tableArn],
             ],
           ]).map((line) => `${line}${onlyCodesAndLockouts}`),
@@ -467,6 +467,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(stage.MethodSettings).toEqual([
         setting('/*', 50, 100),
         setting('/~1oauth2~1token', 25, 50),
+        setting('/~1oauth2~1authorize', 10, 20),
         setting('/~1oauth2~1revoke', 10, 20),
         setting('/~1oauth2~1introspect', 10, 20),
       ]);
