@@ -326,10 +326,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             ],
           ]),
           ...allowLines(synth.stack, [
-            [
-              ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-              [grantsTable.tableArn],
-            ],
+            [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
           ]).map((line) => `${line}${onlyCodesAndLockouts}`),
         ].sort(),
       );
