@@ -25,6 +25,7 @@ const PASS_THROUGH = [
   'SESSION_CHECK_TIMEOUT_MS',
   'LOG_LEVEL',
   'DISABLE_CLIENT_SECOND_SWEEP_SECONDS',
+  'AUTHORIZATION_CODE_TTL_SECONDS',
 ];
 
 async function main(): Promise<void> {
@@ -68,6 +69,11 @@ function printBanner(
     `  base URL:      ${stack.url}`,
     `  token:         POST ${stack.url}/oauth2/token`,
     `  demo resource: GET  ${stack.url}/me`,
+    ...(stack.demoApp === undefined
+      ? []
+      : [
+          `  demo app:      ${stack.demoApp.url}  (open in a browser: sign in with authorization code + PKCE)`,
+        ]),
     `  admin:         aws lambda invoke --endpoint-url ${stack.url} --function-name admin ...`,
     `  store:         ${info.dynamodbEndpoint ?? (info.dataDir === undefined ? 'embedded dynalite, in memory (lost on exit)' : `embedded dynalite on disk at ${info.dataDir}`)}`,
     `  HTTPS:         ${stack.requireSsl ? 'required (send X-Forwarded-Proto: https from your TLS proxy)' : 'NOT required (REQUIRE_SSL=false: plain HTTP, for loopback development only)'}`,
@@ -94,6 +100,9 @@ function printBanner(
       'Try a password grant:',
       `  curl -s -u '${clientId}:${clientSecret}' -d grant_type=password -d username=${DEMO_USER.username} -d password=${DEMO_USER.password} ${stack.url}/oauth2/token`,
     );
+  }
+  if (stack.demoApp !== undefined) {
+    lines.push('', 'Or sign in with a browser (authorization code + PKCE):', `  open ${stack.demoApp.url}`);
   }
   console.log(lines.join('\n'));
 }

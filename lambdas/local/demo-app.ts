@@ -17,6 +17,7 @@ const DEMO_APP_SCOPE = 'profile email';
 
 export interface DemoAppClient {
   readonly clientId: string;
+  /** This stack's callback URLs, one per loopback name (the page uses its own origin's). */
   readonly redirectUris: readonly string[];
 }
 
@@ -57,42 +58,48 @@ const PAGE_HEADERS = Object.freeze({
 });
 
 /**
- * The redirect URIs the demo client registers for a stack listening at `baseUrl`: its own
- * callback on each loopback name a browser on this machine may use for that port. A non-loopback
- * listen address still gets the loopback ones (http is allowed only on loopback, RFC 8252 §7.3).
+ * What the demo client registers: its callback on each loopback name, without a port. The
+ * authorize endpoint accepts any port on a loopback http redirect URI (RFC 8252 §7.3), so one
+ * client serves every port and every restart on the same data.
  */
-export function demoAppRedirectUris(baseUrl: string): string[] {
+export const DEMO_APP_REDIRECT_URIS: readonly string[] = Object.freeze(
+  ['127.0.0.1', '[::1]', 'localhost'].map((host) => `http://${host}${DEMO_APP_CALLBACK_PATH}`),
+);
+
+/**
+ * The callback addresses for a stack listening at `baseUrl`, the listening host's first: where
+ * the page may be opened (http is allowed only on loopback, so a stack listening on another
+ * address still offers the loopback names to a browser on this machine).
+ */
+export function demoAppCallbackUris(baseUrl: string): string[] {
   const { port, hostname } = new URL(baseUrl);
-  const hosts = hostname === '[::1]' ? ['[::1]', 'localhost'] : ['127.0.0.1', 'localhost'];
+  const hosts =
+    hostname === '[::1]' ? ['[::1]', '127.0.0.1', 'localhost'] : ['127.0.0.1', '[::1]', 'localhost'];
   return hosts.map((host) => `http://${host}:${port}${DEMO_APP_CALLBACK_PATH}`);
 }
 
-/**
- * Finds the demo app's public client for these redirect URIs, or creates it. A demo client left
- * by an earlier run with other URIs (another port, with DATA_DIR) is disabled rather than piled up.
- */
+/** Finds the demo app's public client (registered by an earlier run on the same data), or creates it. */
 export async function ensureDemoAppClient(admin: AdminInvoke, baseUrl: string): Promise<DemoAppClient> {
-  const redirectUris = demoAppRedirectUris(baseUrl);
+  const redirectUris = demoAppCallbackUris(baseUrl);
   const context = () => localLambdaContext('admin');
   const listed = (await admin({ action: 'list-clients' }, context())) as {
     clients?: Array<{ client_id: string; name: string; disabled: boolean; redirect_uris?: string[] }>;
   };
-  const earlier = (listed.clients ?? []).filter(
-    (client) => client.name === DEMO_APP_CLIENT_NAME && !client.disabled,
+  const registered = JSON.stringify(DEMO_APP_REDIRECT_URIS);
+  const existing = (listed.clients ?? []).find(
+    (client) =>
+      client.name === DEMO_APP_CLIENT_NAME &&
+      !client.disabled &&
+      JSON.stringify(client.redirect_uris ?? []) === registered,
   );
-  const same = earlier.find(
-    (client) => JSON.stringify(client.redirect_uris ?? []) === JSON.stringify(redirectUris),
-  );
-  if (same !== undefined) return { clientId: same.client_id, redirectUris };
-  for (const stale of earlier)
-    await admin({ action: 'disable-client', client_id: stale.client_id }, context());
+  if (existing !== undefined) return { clientId: existing.client_id, redirectUris };
   const created = (await admin(
     {
       action: 'create-client',
       name: DEMO_APP_CLIENT_NAME,
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: redirectUris,
+      redirect_uris: DEMO_APP_REDIRECT_URIS,
       scope: DEMO_APP_SCOPE,
     },
     context(),
@@ -154,7 +161,7 @@ export function renderDemoPage(config: DemoAppConfig): string {
 <p class="warn">DEMO ONLY: a real app never shows its tokens.</p>
 <dl>
 <dt>client_id</dt><dd id="client-id">${escapeHtml(config.clientId)}</dd>
-<dt>redirect_uris</dt><dd>${config.redirectUris.map(escapeHtml).join('<br>')}</dd>
+<dt>redirect_uri</dt><dd id="redirect-uri"></dd>
 </dl>
 <ol id="steps"></ol>
 <div id="actions"></div>

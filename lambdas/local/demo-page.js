@@ -61,6 +61,7 @@ async function s256(verifier) {
 }
 
 const redirectUri = `${location.origin}${config.callbackPath}`;
+document.getElementById('redirect-uri').textContent = redirectUri;
 
 async function start() {
   if (!config.redirectUris.includes(redirectUri)) {
@@ -83,7 +84,7 @@ async function start() {
   const verifier = randomValue(32);
   const challenge = await s256(verifier);
   const state = randomValue(16);
-  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, state }));
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, challenge, state }));
 
   showStep(
     'pkce',
@@ -154,6 +155,15 @@ async function callback() {
     return;
   }
   const metadata = await fetchJson(config.metadataPath, {});
+  if (metadata.status !== 200) {
+    fail(
+      'callback',
+      '4. Back at the redirect URI',
+      'Could not read the server metadata to check iss.',
+      httpDetails(metadata),
+    );
+    return;
+  }
   const issuer = metadata.body.issuer;
   if (params.get('iss') !== issuer) {
     fail(
@@ -173,6 +183,12 @@ async function callback() {
     );
     return;
   }
+  showStep(
+    'before-sign-in',
+    '1–3. Before you signed in',
+    'This tab made the PKCE pair and the state, sent the challenge and the state to the authorize endpoint, and kept the verifier.',
+    { code_verifier: pending.verifier, code_challenge: pending.challenge, state: pending.state },
+  );
   showStep(
     'callback',
     '4. Back at the redirect URI',

@@ -30,6 +30,7 @@ import {
   writeProxyResult,
 } from './api-gateway-emulation';
 import { buildLocalAuthorizeRoute } from './authorize-route';
+import { type DemoAppClient, demoAppResponse, ensureDemoAppClient } from './demo-app';
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
 import { localLockoutKeySecret } from './local-lockout-key-secret';
@@ -51,6 +52,8 @@ export interface LocalStackOptions {
   readonly environment?: Environment;
   /** Create (or re-key) the demo client at start. Default true. */
   readonly demoClient?: boolean;
+  /** Register the `/demo` app's public client and serve its page. Default true. */
+  readonly demoApp?: boolean;
 }
 
 export interface DemoClient {
@@ -63,6 +66,8 @@ export interface LocalStack {
   readonly requireSsl: boolean;
   readonly usesDemoAuthCheck: boolean;
   readonly demoClient?: DemoClient;
+  /** The `/demo` page to open in a browser, and its public client. */
+  readonly demoApp?: { readonly url: string; readonly clientId: string };
   readonly dataDir?: string;
   close(): Promise<void>;
 }
@@ -133,13 +138,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       context: Context,
     ) => Promise<APIGatewayAuthorizerResult>;
     const admin = buildAdminLambda(env) as unknown as (event: unknown, context: Context) => Promise<unknown>;
-    const authorizeRoute = buildLocalAuthorizeRoute(env);
+    // Built once the port is known too: its RFC 9207 `iss` must equal the metadata's issuer.
+    let authorizeRoute: ReturnType<typeof buildLocalAuthorizeRoute> | undefined;
 
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
 
+    let demoApp: DemoAppClient | undefined; // registered once the port is known
+    const demoUser = options.authCheckUrl === undefined ? DEMO_USER : undefined;
     const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
-      const authorized = authorizeRoute(raw);
+      const authorized = authorizeRoute?.(raw);
       if (authorized !== undefined) return authorized;
+      const demoPage = demoApp && demoAppResponse(raw, { ...demoApp, ...(demoUser && { demoUser }) });
+      if (demoPage !== undefined) return demoPage;
       if (raw.path === '/oauth2/token')
         return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
       if (raw.path === '/oauth2/revoke')
@@ -166,15 +176,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.unshift(() => close(server));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    metadata = buildMetadataLambda({
-      ISSUER: localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl),
-      ...env,
-    }) as unknown as ProxyHandler;
+    const issuerEnv = { ISSUER: localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl), ...env };
+    metadata = buildMetadataLambda(issuerEnv) as unknown as ProxyHandler;
+    authorizeRoute = buildLocalAuthorizeRoute(issuerEnv);
+    const url = `http://${host}:${address.port}`;
+    if (options.demoApp !== false) demoApp = await ensureDemoAppClient(admin, url);
     return {
-      url: `http://${host}:${address.port}`,
+      url,
       requireSsl,
       usesDemoAuthCheck: options.authCheckUrl === undefined,
       ...(demoClient === undefined ? {} : { demoClient }),
+      ...(demoApp && {
+        demoApp: { url: new URL('/demo', demoApp.redirectUris[0]).href, clientId: demoApp.clientId },
+      }),
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       close: () => stopAll(stoppers),
     };

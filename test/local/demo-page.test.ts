@@ -14,7 +14,7 @@ import {
 import {
   DEMO_APP_CSP,
   type DemoAppConfig,
-  demoAppRedirectUris,
+  demoAppCallbackUris,
   demoAppResponse,
 } from '../../lambdas/local/demo-app';
 import { launchChromium } from '../support/headless-chromium';
@@ -39,17 +39,15 @@ describe('the /demo page in headless Chromium', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    const metadata = buildMetadataLambda({ LOG_LEVEL: 'SILENT' }) as unknown as (
-      event: unknown,
-      context: Context,
-    ) => Promise<APIGatewayProxyResult>;
+    // The metadata's issuer is configured, never taken from Host: set once the port is known.
+    let metadata: ((event: unknown, context: Context) => Promise<APIGatewayProxyResult>) | undefined;
     server = createServer((request, response) => {
       void (async () => {
         const raw = await readRawRequest(request, 1024 * 1024);
         if (raw === 'too-large') throw new Error('unexpected large request');
         const result =
           demoAppResponse(raw, config) ??
-          (raw.path === METADATA_PATH
+          (raw.path === METADATA_PATH && metadata !== undefined
             ? await metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'))
             : {
                 statusCode: 404,
@@ -61,12 +59,18 @@ describe('the /demo page in headless Chromium', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    metadata = buildMetadataLambda({
+      ISSUER: base,
+      REQUIRE_SSL: 'false',
+      LOG_LEVEL: 'SILENT',
+    }) as unknown as typeof metadata;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => {
+      if (server === undefined) return resolve();
       server.close(() => resolve());
       server.closeAllConnections();
     });
@@ -75,7 +79,7 @@ describe('the /demo page in headless Chromium', () => {
   beforeEach(async () => {
     config = {
       clientId: CLIENT_ID,
-      redirectUris: demoAppRedirectUris(base),
+      redirectUris: demoAppCallbackUris(base),
       demoUser: { username: 'demo', password: 'demo-password' },
     };
     context = await browser.newContext();
