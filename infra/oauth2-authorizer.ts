@@ -1,8 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import type { OAuth2TokenService } from './oauth2-token-service';
+import type { OAuth2TokenService } from './oauth2-token-service.js';
 
 export interface OAuth2AuthorizerOptions {
   /**
@@ -35,6 +36,30 @@ export const OAuth2Authorizer = {
       identitySources: [apigateway.IdentitySource.header('Authorization')],
       resultsCacheTtl: options.resultsCacheTtl ?? Duration.minutes(5),
     });
+  },
+
+  /**
+   * By the SSM parameter the token service stack publishes (`ssmParameters.authorizerFunctionArn`,
+   * default `/OAuth2TokenService/authorizer-function-arn`): for an API in another repository or
+   * app, in the same account and region. CloudFormation reads the parameter at deploy time.
+   */
+  fromSsm(
+    scope: Construct,
+    id: string,
+    options: OAuth2AuthorizerOptions & { readonly parameterName: string },
+  ): apigateway.RequestAuthorizer {
+    const { parameterName, ...rest } = options;
+    return OAuth2Authorizer.fromFunctionArn(
+      scope,
+      id,
+      ssm.StringParameter.valueForStringParameter(scope, parameterName),
+      rest,
+    );
+  },
+
+  /** The issuer URL the token service stack publishes (`ssmParameters.issuer`), resolved at deploy time. */
+  issuerFromSsm(scope: Construct, parameterName: string): string {
+    return ssm.StringParameter.valueForStringParameter(scope, parameterName);
   },
 
   /** From a service in the same CDK app. */

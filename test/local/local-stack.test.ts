@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 const QUIET = { LOG_LEVEL: 'SILENT' };
 const basic = (id: string, secret: string) =>
@@ -25,10 +26,7 @@ async function postForm(url: string, form: Record<string, string>, headers: Reco
 }
 
 async function invokeAdmin(stack: LocalStack, payload: unknown, functionName = 'admin') {
-  const response = await fetch(`${stack.url}/2015-03-31/functions/${functionName}/invocations`, {
-    method: 'POST',
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  });
+  const response = await invokeLocalAdmin(stack.url, payload, { functionName });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
