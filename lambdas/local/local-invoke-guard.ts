@@ -41,9 +41,13 @@ export function isLoopbackHost(hostHeader: string | undefined): boolean {
   } catch {
     return false;
   }
+  // 0.0.0.0 and [::] reach this machine only (a stack started with HOST=0.0.0.0 listens there); a
+  // rebound DNS name still arrives as that name, which is refused.
   return (
     hostname === 'localhost' ||
     hostname === '[::1]' ||
+    hostname === '0.0.0.0' ||
+    hostname === '[::]' ||
     /^127\.(?:25[0-5]|2[0-4]\d|1?\d?\d)\.(?:25[0-5]|2[0-4]\d|1?\d?\d)\.(?:25[0-5]|2[0-4]\d|1?\d?\d)$/.test(
       hostname,
     )
@@ -56,7 +60,7 @@ export function localInvokeRefusal(rawHeaders: readonly string[]): InvokeRefusal
     return {
       status: 403,
       type: 'AccessDeniedException',
-      message: 'The local Invoke API answers only a loopback Host (127.0.0.1, localhost or [::1])',
+      message: 'The local Invoke API answers only a loopback Host (127.0.0.1, localhost, [::1] or 0.0.0.0)',
     };
   }
   const contentType = headerOf(rawHeaders, 'content-type');
