@@ -302,6 +302,8 @@ export class OAuth2TokenService extends Construct {
       issuer: this.issuerUrl,
     });
 
+    // RestApi's own `Endpoint` output (the stage's base URL), under a stable name like the others.
+    (this.api.node.tryFindChild('Endpoint') as CfnOutput | undefined)?.overrideLogicalId('ApiUrl');
     this.output('TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
     this.output('RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
     this.output('IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
