@@ -15,6 +15,7 @@ import { parseBenchOptions, resultsDestination } from './bench-options';
 import type { BenchResults, BenchSection } from './bench-results';
 import { measureColdStart } from './cold-start';
 import { measureCoreLatency } from './core-latency';
+import { costPerMillion } from './cost-per-million';
 import { describeMachine } from './describe-machine';
 import { describeCalls } from './dynamodb-call-counter';
 import { measureDynamoDbCallsPerOperation } from './dynamodb-calls-per-operation';
@@ -143,7 +144,11 @@ const measured: Omit<BenchResults, 'targets'> = {
   ...(Object.keys(profiles).length > 0 && { profiles }),
   errors,
 };
-const results: BenchResults = { ...measured, targets: evaluateTargets(measured) };
+const results: BenchResults = {
+  ...measured,
+  targets: evaluateTargets(measured),
+  costs: costPerMillion(measured),
+};
 const markdown = renderMarkdown(results);
 // A profiled run's timings are perturbed by the profiler: it never replaces the published figures.
 // Only a complete full run with --save replaces the committed ones; anything else goes elsewhere.
