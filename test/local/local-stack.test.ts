@@ -410,7 +410,7 @@ describe('local stack with a session-check hook (combined authentication)', () =
 describe('npm start', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
-    // npm → sh → tsx → node: signal the whole process group so nothing outlives the test.
+    // npm → node (package.json execs one process): the group, in case the test failed before it stopped.
     if (child?.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
   });
 
