@@ -64,6 +64,7 @@ const LAMBDA_ENVIRONMENT: NodeJS.ProcessEnv = {
   GRANTS_TABLE: 'oauth2-grants',
   AUTH_CHECK_URL: 'https://auth-check.example.com/check',
   AUTH_CHECK_SECRET: 'bench-hook-secret',
+  LOCKOUT_KEY_SECRET: 'bench-lockout-key-secret-0123456789abcdef',
   REQUIRE_SSL: 'true',
   LOG_LEVEL: 'INFO',
 };

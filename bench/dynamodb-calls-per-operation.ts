@@ -74,6 +74,7 @@ export async function measureDynamoDbCallsPerOperation(
     DYNAMODB_ENDPOINT: backend.dynamodbEndpoint,
     AUTH_CHECK_URL: backend.hookUrl,
     AUTH_CHECK_SECRET: backend.hookSecret,
+    LOCKOUT_KEY_SECRET: 'bench-lockout-key-secret-0123456789abcdef',
     REQUIRE_SSL: 'false',
     LOG_LEVEL: 'SILENT',
   };

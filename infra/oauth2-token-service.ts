@@ -14,6 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -23,6 +24,9 @@ import {
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions.js';
+import { AdminAccess } from './admin-access.js';
+import { ApiProtection } from './api-protection.js';
+import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer.js';
 import { ServiceFunction } from './service-function.js';
 import { ServiceParameters } from './service-parameters.js';
 import { type HookTarget, isPlaceholderHook, type StageConfig } from './stage-config.js';
@@ -39,6 +43,7 @@ export const DISABLE_CLIENT_SECOND_SWEEP_SECONDS = TOKEN_TIMEOUT_SECONDS + 2;
 export type OAuth2TokenServiceProps = StageConfig;
 
 const REALM = 'oauth2';
+const STAGE_NAME = 'prod';
 
 /** The one managed policy API Gateway's account-level logging role needs (cdk-nag finding id). */
 export const API_GATEWAY_CLOUDWATCH_ROLE_FINDING =
@@ -54,6 +59,8 @@ export class OAuth2TokenService extends Construct {
   readonly clientsTable: dynamodb.Table;
   readonly grantsTable: dynamodb.Table;
   readonly hookSecret: secretsmanager.Secret;
+  /** Keys usernames' lockout state (HMAC); read by the token and admin functions only. */
+  readonly lockoutKeySecret: secretsmanager.Secret;
   readonly tokenFunction: ServiceFunction;
   readonly revocationFunction: ServiceFunction;
   readonly introspectionFunction: ServiceFunction;
@@ -64,9 +71,15 @@ export class OAuth2TokenService extends Construct {
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
   /** The RFC 8414 issuer: the configured one, else the custom domain, else the API's base URL. */
-  readonly issuerUrl: string;
+  readonly issuer: string;
   /** The authorizer ARN and issuer, published as SSM parameters for other stacks and repositories. */
   readonly parameters: ServiceParameters;
+  /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
+  readonly authorizerCacheTtlSeconds: number;
+  /** Method throttles, token reserved concurrency, optional WAF. */
+  readonly protection: ApiProtection;
+  /** Present with `adminInvokerArns`. */
+  readonly adminAccess?: AdminAccess;
 
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
@@ -79,6 +92,7 @@ export class OAuth2TokenService extends Construct {
         `oauth2.authCheck is the placeholder ${props.authCheck.kind === 'http' ? props.authCheck.url : ''}: set the "authCheck" of the "oauth2" context in cdk.json (or -c oauth2='{...}') to your own hook before deploying; every password grant would fail against it`,
       );
     }
+    this.authorizerCacheTtlSeconds = props.authorizerCacheTtlSeconds;
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -118,6 +132,20 @@ export class OAuth2TokenService extends Construct {
         'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
     });
 
+    // Generated here and never shown: only the token and admin functions read it (grantRead below),
+    // by ARN; no environment value or output holds the secret itself.
+    this.lockoutKeySecret = new secretsmanager.Secret(this, 'LockoutKeySecret', {
+      description:
+        'HMAC-SHA256 key of the password lockout state, so the table holds no reversible username hash',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.lockoutKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the lockout key only forgets current lockout counters (a new key finds no state); there is nothing to rotate for, and no rotation Lambda is worth its cost here.',
+    });
+    const lockoutKey = { LOCKOUT_KEY_SECRET_ARN: this.lockoutKeySecret.secretArn };
+
     const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
     const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
 
@@ -132,21 +160,23 @@ export class OAuth2TokenService extends Construct {
         ...common,
         ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
         REFRESH_TOKEN_TTL_SECONDS: String(props.refreshTokenTtlSeconds),
+        REFRESH_TOKEN_MAX_LIFETIME_SECONDS: String(props.refreshTokenMaxLifetimeSeconds),
         REFRESH_REUSE_GRACE_SECONDS: String(props.refreshReuseGraceSeconds),
         LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
         LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
         LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        ...(props.lockoutThreshold > 0 ? lockoutKey : {}),
         ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
       },
     });
     this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
-    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
+    // The lockout is conditional UpdateItems (and a PutItem over expired state); it deletes nothing.
     this.allow(this.tokenFunction, this.grantsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
     ]);
+    if (props.lockoutThreshold > 0) this.lockoutKeySecret.grantRead(this.tokenFunction.role);
     this.wireHook(this.tokenFunction, props.authCheck);
 
     this.revocationFunction = new ServiceFunction(this, 'Revocation', {
@@ -176,14 +206,8 @@ export class OAuth2TokenService extends Construct {
       description: 'Authorization server metadata (GET /.well-known/oauth-authorization-server, RFC 8414)',
       memorySize: 128,
       timeout: Duration.seconds(5),
-      environment: {
-        LOG_LEVEL: props.logLevel,
-        ...(props.issuer !== undefined
-          ? { ISSUER: props.issuer }
-          : props.customDomain !== undefined
-            ? { ISSUER: `https://${props.customDomain.domainName}` }
-            : {}),
-      },
+      // ISSUER is added once the API exists (see issuerUrl): the handler never derives it from Host.
+      environment: { LOG_LEVEL: props.logLevel },
     });
 
     this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
@@ -212,10 +236,15 @@ export class OAuth2TokenService extends Construct {
       timeout: Duration.seconds(120),
       environment: {
         ...tables,
+        ...lockoutKey,
         LOG_LEVEL: props.logLevel,
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+        // create-client refuses per-client access-token lifetimes below the authorizer cache.
+        AUTHORIZER_CACHE_TTL_SECONDS: String(props.authorizerCacheTtlSeconds),
       },
     });
+    // unlock-username finds the key the token function counts under.
+    this.lockoutKeySecret.grantRead(this.adminFunction.role);
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -223,7 +252,8 @@ export class OAuth2TokenService extends Construct {
       'dynamodb:Scan',
     ]);
     // UpdateItem revokes grants; DeleteItem clears a username's lockout item (unlock-username).
-    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem']);
+    this.allowLockoutDelete(this.adminFunction);
     this.adminFunction.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
@@ -235,6 +265,7 @@ export class OAuth2TokenService extends Construct {
     );
 
     this.api = this.createApi(props);
+    this.metadataFunction.function.addEnvironment('ISSUER', this.issuerUrl(props));
     const oauth2 = this.api.root.addResource('oauth2');
     // ANY, not POST: the handlers themselves answer other methods with 405 and `Allow: POST`.
     for (const [path, fn] of [
@@ -273,8 +304,9 @@ export class OAuth2TokenService extends Construct {
         handler: this.authorizerFunction.function,
         // API Gateway only caches when every identity source is present; a cookie-only request has no
         // Authorization header, so with a session check there is no identity source and no cache.
-        identitySources:
-          props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
+        // Otherwise the cache key is token + method + resource path: one route's decision (Allow or
+        // Deny against its requirements) is never reused for another route.
+        identitySources: props.sessionCheck === undefined ? [...BEARER_IDENTITY_SOURCES] : [],
         resultsCacheTtl: Duration.seconds(
           props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
         ),
@@ -299,17 +331,29 @@ export class OAuth2TokenService extends Construct {
       });
     }
 
+    // After every route: a method throttle for a path the API lacks would fail the deployment.
+    this.protection = new ApiProtection(this, 'Protection', {
+      api: this.api,
+      tokenFunction: this.tokenFunction.function,
+      endpointThrottles: props.endpointThrottles,
+      ...(props.tokenReservedConcurrency === undefined
+        ? {}
+        : { tokenReservedConcurrency: props.tokenReservedConcurrency }),
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+    });
+    if (props.adminInvokerArns !== undefined) {
+      this.adminAccess = new AdminAccess(this, 'AdminAccess', {
+        adminFunction: this.adminFunction.function,
+        invokerArns: props.adminInvokerArns,
+      });
+    }
+
     const stack = Stack.of(this);
-    this.issuerUrl =
-      props.issuer ??
-      (props.customDomain === undefined
-        ? // The API's base URL without the trailing slash RestApi.url carries.
-          `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.api.deploymentStage.stageName}`
-        : `https://${props.customDomain.domainName}`);
+    this.issuer = this.issuerUrl(props);
     this.parameters = new ServiceParameters(this, 'Parameters', {
       names: props.ssmParameters,
       authorizerFunctionArn: this.authorizerFunction.function.functionArn,
-      issuer: this.issuerUrl,
+      issuer: this.issuer,
     });
 
     // RestApi's own `Endpoint` output (the stage's base URL), under a stable name like the others.
@@ -320,7 +364,7 @@ export class OAuth2TokenService extends Construct {
     this.output('MetadataUrl', {
       value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
     });
-    this.output('IssuerUrl', { value: this.issuerUrl, description: 'The issuer (RFC 8414)' });
+    this.output('IssuerUrl', { value: this.issuer, description: 'The issuer (RFC 8414)' });
     this.output('AuthorizerArn', {
       value: this.authorizerFunction.function.functionArn,
       description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',
@@ -357,6 +401,18 @@ export class OAuth2TokenService extends Construct {
     return output;
   }
 
+  /**
+   * The RFC 8414 issuer: configured, else the custom domain, else the execute-api URL with its stage.
+   * Built from the API id and region, not from the stage resource: the function would then depend on
+   * the stage, the stage on the deployment, the deployment on the method, and the method on the function.
+   */
+  private issuerUrl(props: OAuth2TokenServiceProps): string {
+    if (props.issuer !== undefined) return props.issuer;
+    if (props.customDomain !== undefined) return `https://${props.customDomain.domainName}`;
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+  }
+
   /** With a custom domain the execute-api hostname is disabled: the URLs to publish are the domain's. */
   private endpointUrl(path: string, props: OAuth2TokenServiceProps): string {
     return props.customDomain === undefined
@@ -373,6 +429,20 @@ export class OAuth2TokenService extends Construct {
     return hook.kind === 'http'
       ? { [`${prefix}_URL`]: hook.url, [`${prefix}_SECRET_ARN`]: this.hookSecret.secretArn }
       : { [`${prefix}_FUNCTION_NAME`]: hook.functionArn };
+  }
+
+  /**
+   * DeleteItem on the grants table only for lockout items: `dynamodb:LeadingKeys` limits the
+   * partition keys a request may name to `lockout#…`, so a compromised function cannot delete grants.
+   */
+  private allowLockoutDelete(fn: ServiceFunction): void {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.grantsTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] } },
+      }),
+    );
   }
 
   /** The secret for an HTTP hook, invoke on exactly that function for a Lambda hook. */
@@ -400,7 +470,7 @@ export class OAuth2TokenService extends Construct {
       // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       deployOptions: {
-        stageName: 'prod',
+        stageName: STAGE_NAME,
         throttlingRateLimit: props.throttle.rateLimit,
         throttlingBurstLimit: props.throttle.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -449,11 +519,13 @@ export class OAuth2TokenService extends Construct {
       reason:
         'Requests are validated by the handlers, which must answer RFC 6749 JSON errors; API Gateway validators cannot.',
     });
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'WAF is left to the deployer (account-wide web ACLs); stage throttling and per-username lockout are built in.',
-    });
+    if (props.waf === undefined) {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (cdk.json "waf": { "perIpRateLimit": N }) or left to an account-wide web ACL; method throttles and per-username lockout are built in.',
+      });
+    }
     if (props.cloudWatchRole)
       Validations.of(api).acknowledge({
         id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
@@ -469,12 +541,8 @@ export class OAuth2TokenService extends Construct {
     const json = (error: string, description: string) => ({
       'application/json': JSON.stringify({ error, error_description: description }),
     });
-    api.addGatewayResponse('Unauthorized', {
-      type: apigateway.ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { ...noStore, 'WWW-Authenticate': `'Bearer realm="${REALM}", error="invalid_token"'` },
-      templates: json('invalid_token', 'The access token is missing, invalid, expired or revoked'),
-    });
+    // UNAUTHORIZED (401 invalid_token) and ACCESS_DENIED (403 insufficient_scope, the authorizer's Deny).
+    addBearerGatewayResponses(api, REALM);
     api.addGatewayResponse('AuthorizerFailure', {
       type: apigateway.ResponseType.AUTHORIZER_FAILURE,
       statusCode: '503',

@@ -11,6 +11,8 @@ export interface AccessTokenClaims {
   readonly clientId: string;
   readonly userId?: UserId;
   readonly scope: readonly string[];
+  /** The token's audiences; opaque tokens carry none, so a route requiring one refuses them. */
+  readonly audiences?: readonly string[];
   readonly issuedAt: number;
   readonly expiresAt: number;
 }

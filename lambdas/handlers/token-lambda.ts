@@ -11,13 +11,14 @@ import { buildAuthCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
 
 /**
  * Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`,
- * `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
+ * `REFRESH_TOKEN_MAX_LIFETIME_SECONDS` (the absolute cap of a login), `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
  * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`.
  */
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
@@ -33,6 +34,11 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
       'REFRESH_TOKEN_TTL_SECONDS',
       defaults.refreshTokenTtlSeconds,
       TOKEN_LIFETIME_BOUNDS.refresh,
+    ),
+    refreshTokenMaxLifetimeSeconds: reader.integer(
+      'REFRESH_TOKEN_MAX_LIFETIME_SECONDS',
+      defaults.refreshTokenMaxLifetimeSeconds,
+      TOKEN_LIFETIME_BOUNDS.refreshMax,
     ),
     refreshReuseGraceSeconds: reader.integer(
       'REFRESH_REUSE_GRACE_SECONDS',
@@ -63,7 +69,8 @@ function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
 /**
  * Composition root of the token Lambda; the local stack calls it with its own environment.
  * `AUTH_CHECK_SECRET_ARN` loads the hook's HMAC secret from Secrets Manager (`SECRETS_MANAGER_ENDPOINT`
- * for emulators) instead of `AUTH_CHECK_SECRET`.
+ * for emulators) instead of `AUTH_CHECK_SECRET`; `LOCKOUT_KEY_SECRET_ARN` likewise the lockout's key
+ * secret instead of `LOCKOUT_KEY_SECRET` (required while the lockout is on).
  */
 export function buildTokenLambda(env: Environment) {
   const reader = new EnvironmentReader(env);
@@ -73,11 +80,23 @@ export function buildTokenLambda(env: Environment) {
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
+  const lockoutKey = readLockoutKeySecret(reader, config.lockout.threshold > 0);
   const handler = createTokenHandler(
     config,
-    { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: auditTo(logger) },
+    {
+      clients,
+      grants,
+      lockouts,
+      lockoutKeySecret: lockoutKey.secret,
+      authCheck,
+      clock,
+      random: randomBytes,
+      audit: auditTo(logger),
+    },
     logger,
   );
-  for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
+  for (const middleware of [...(hookSecret?.middlewares ?? []), ...lockoutKey.middlewares]) {
+    handler.use(middleware);
+  }
   return handler;
 }

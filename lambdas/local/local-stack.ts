@@ -7,6 +7,7 @@ import type {
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
+import { InsufficientScope } from '../core/oauth-errors';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
@@ -16,7 +17,7 @@ import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
-import { jsonResponse } from '../http/http-response';
+import { jsonResponse, oauthErrorResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { createTablesIfMissing } from '../store/table-definitions';
 import {
@@ -31,6 +32,7 @@ import {
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
 import { localInvokeRefusal } from './local-invoke-guard';
+import { localLockoutKeySecret } from './local-lockout-key-secret';
 
 export interface LocalStackOptions {
   readonly host?: string;
@@ -114,6 +116,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const env: Environment = {
       LOG_LEVEL: 'WARN',
+      // Generated (or kept under DATA_DIR) unless the caller passes its own.
+      ...(options.environment?.LOCKOUT_KEY_SECRET === undefined &&
+      options.environment?.LOCKOUT_KEY_SECRET_ARN === undefined
+        ? { LOCKOUT_KEY_SECRET: await localLockoutKeySecret(options.dataDir) }
+        : {}),
       // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
       DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,
@@ -128,7 +135,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
     const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
-    const metadata = buildMetadataLambda(env) as unknown as ProxyHandler;
+    // Built once the port is known: its ISSUER comes from the configured host and port, never from Host.
+    let metadata: ProxyHandler | undefined;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
       context: Context,
@@ -149,7 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
       if (raw.path === '/oauth2/introspect')
         return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
-      if (raw.path === METADATA_PATH)
+      if (raw.path === METADATA_PATH && metadata !== undefined)
         return metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
@@ -185,6 +193,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.unshift(() => close(server));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    metadata = buildMetadataLambda({
+      ISSUER: localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl),
+      ...env,
+    }) as unknown as ProxyHandler;
     return {
       url: `http://${host}:${address.port}`,
       requireSsl,
@@ -197,6 +209,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll(stoppers);
     throw error;
   }
+}
+
+/**
+ * The local issuer: the configured host and the listening port, https when REQUIRE_SSL says a TLS
+ * proxy sits in front. An `ISSUER` in `options.environment` overrides it.
+ */
+export function localIssuer(host: string, port: number, requireSsl: boolean): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${requireSsl ? 'https' : 'http'}://${name}:${port}`;
 }
 
 const methodNotAllowed = { error: 'invalid_request', error_description: 'This resource only supports GET' };
@@ -224,8 +245,7 @@ async function authorize(
       error_description: 'The service is temporarily unavailable, retry later',
     });
   }
-  if (!policyAllows(result))
-    return jsonResponse(403, { message: 'User is not authorized to access this resource' });
+  if (!policyAllows(result)) return accessDeniedGatewayResponse();
   return next({ ...result.context, principalId: result.principalId });
 }
 
@@ -236,6 +256,14 @@ export function unauthorizedGatewayResponse(): APIGatewayProxyResult {
     { error: 'invalid_token', error_description: 'The access token is missing, invalid, expired or revoked' },
     { 'WWW-Authenticate': 'Bearer realm="oauth2", error="invalid_token"' },
   );
+}
+
+/**
+ * RFC 6750 §3.1: the stack's ACCESS_DENIED gateway response, sent when the authorizer answers a Deny
+ * because the token misses the route's requirements.
+ */
+export function accessDeniedGatewayResponse(): APIGatewayProxyResult {
+  return oauthErrorResponse(new InsufficientScope({ realm: 'oauth2' }));
 }
 
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
