@@ -14,7 +14,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -23,6 +22,7 @@ import {
   GRANTS_PARTITION_KEY,
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
+  LOCKOUT_KEY_PREFIX,
 } from '../lambdas/store/table-definitions.js';
 import { AdminAccess } from './admin-access.js';
 import { ApiProtection } from './api-protection.js';
