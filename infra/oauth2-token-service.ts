@@ -1,4 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  type CfnOutputProps,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -7,7 +15,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -16,14 +23,16 @@ import {
   GRANTS_PARTITION_KEY,
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
-} from '../lambdas/store/table-definitions';
-import { AdminAccess } from './admin-access';
-import { ApiProtection } from './api-protection';
-import { AuthorizeEndpoint } from './authorize-endpoint';
-import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer';
-import { ServiceFunction } from './service-function';
-import { ServiceMonitoring } from './service-monitoring';
-import type { HookTarget, StageConfig } from './stage-config';
+  LOCKOUT_KEY_PREFIX,
+} from '../lambdas/store/table-definitions.js';
+import { AdminAccess } from './admin-access.js';
+import { ApiProtection } from './api-protection.js';
+import { AuthorizeEndpoint } from './authorize-endpoint.js';
+import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer.js';
+import { ServiceFunction } from './service-function.js';
+import { ServiceMonitoring } from './service-monitoring.js';
+import { ServiceParameters } from './service-parameters.js';
+import { type HookTarget, isPlaceholderHook, type StageConfig } from './stage-config.js';
 
 /** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
 export const TOKEN_TIMEOUT_SECONDS = 28;
@@ -73,6 +82,10 @@ export class OAuth2TokenService extends Construct {
   readonly hookSecretRotationFunction: ServiceFunction;
   /** Alarms, topic and dashboard; absent with `monitoring: false`. */
   readonly monitoring?: ServiceMonitoring;
+  /** The RFC 8414 issuer: the configured one, else the custom domain, else the API's base URL. */
+  readonly issuer: string;
+  /** The authorizer ARN and issuer, published as SSM parameters for other stacks and repositories. */
+  readonly parameters: ServiceParameters;
   /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
   readonly authorizerCacheTtlSeconds: number;
   /** Method throttles, token reserved concurrency, optional WAF. */
@@ -83,6 +96,14 @@ export class OAuth2TokenService extends Construct {
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
     const retain = props.retainData;
+    if (isPlaceholderHook(props.authCheck)) {
+      // A warning, not an error: the repository synthesises out of the box, and `cdk deploy --strict`
+      // (or `cdk synth --strict`) refuses it, the CDK convention for "not fit to deploy".
+      Annotations.of(this).addWarningV2(
+        'oauth2:authCheckPlaceholder',
+        `oauth2.authCheck is the placeholder ${props.authCheck.kind === 'http' ? props.authCheck.url : ''}: set the "authCheck" of the "oauth2" context in cdk.json (or -c oauth2='{...}') to your own hook before deploying; every password grant would fail against it`,
+      );
+    }
     this.authorizerCacheTtlSeconds = props.authorizerCacheTtlSeconds;
 
     const tableDefaults = {
@@ -389,28 +410,46 @@ export class OAuth2TokenService extends Construct {
     }
 
     const stack = Stack.of(this);
-    new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
-    new CfnOutput(this, 'AuthorizationUrl', {
+    this.issuer = this.issuerUrl(props);
+    this.parameters = new ServiceParameters(this, 'Parameters', {
+      names: props.ssmParameters,
+      authorizerFunctionArn: this.authorizerFunction.function.functionArn,
+      issuer: this.issuer,
+    });
+
+    // RestApi's own `Endpoint` output (the stage's base URL), under a stable name like the others.
+    (this.api.node.tryFindChild('Endpoint') as CfnOutput | undefined)?.overrideLogicalId('ApiUrl');
+    this.output('TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
+    this.output('AuthorizationUrl', {
       value: this.endpointUrl('/oauth2/authorize', props),
       description: 'Send users here (RFC 6749 authorization endpoint, hosted sign-in page)',
     });
-    new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
-    new CfnOutput(this, 'IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
-    new CfnOutput(this, 'MetadataUrl', {
+    this.output('RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
+    this.output('IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
+    this.output('MetadataUrl', {
       value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
     });
-    new CfnOutput(this, 'AuthorizerArn', {
+    this.output('IssuerUrl', { value: this.issuer, description: 'The issuer (RFC 8414)' });
+    this.output('AuthorizerArn', {
       value: this.authorizerFunction.function.functionArn,
       description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',
       exportName: `${stack.stackName}-AuthorizerArn`,
     });
-    new CfnOutput(this, 'AdminFunctionName', {
+    this.output('AuthorizerArnParameter', {
+      value: this.parameters.authorizerFunctionArn.parameterName,
+      description: 'SSM parameter holding AuthorizerArn (OAuth2Authorizer.fromSsm)',
+    });
+    this.output('IssuerParameter', {
+      value: this.parameters.issuer.parameterName,
+      description: 'SSM parameter holding IssuerUrl',
+    });
+    this.output('AdminFunctionName', {
       value: this.adminFunction.function.functionName,
       description: 'oauth2-admin --function-name (or --stack)',
     });
-    new CfnOutput(this, 'ClientsTableName', { value: this.clientsTable.tableName });
-    new CfnOutput(this, 'GrantsTableName', { value: this.grantsTable.tableName });
-    new CfnOutput(this, 'HookSecretArn', {
+    this.output('ClientsTableName', { value: this.clientsTable.tableName });
+    this.output('GrantsTableName', { value: this.grantsTable.tableName });
+    this.output('HookSecretArn', {
       value: this.hookSecret.secretArn,
       description: 'HMAC key your AuthCheck hook verifies X-OAuth2-Signature with',
     });
@@ -447,6 +486,17 @@ export class OAuth2TokenService extends Construct {
       });
     }
     return rotation;
+  }
+
+  /**
+   * An output whose key in the template is exactly `id` (not `TokenServiceTokenUrl2CBDA063`), so
+   * `aws cloudformation describe-stacks` users and scripts can rely on the names the README lists.
+   * One service per stack, then: a second one would collide on the same keys.
+   */
+  private output(id: string, props: CfnOutputProps): CfnOutput {
+    const output = new CfnOutput(this, id, props);
+    output.overrideLogicalId(id);
+    return output;
   }
 
   /**
@@ -512,7 +562,9 @@ export class OAuth2TokenService extends Construct {
     const api = new apigateway.RestApi(this, 'Api', {
       description: 'OAuth 2.0 token service',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
+      // AWS::ApiGateway::Account is account-wide (one per region, Retain): optional, on by default
+      // because a stage with execution logs cannot deploy in an account that has no such role.
+      cloudWatchRole: props.cloudWatchRole,
       // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       deployOptions: {
@@ -554,7 +606,7 @@ export class OAuth2TokenService extends Construct {
         securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
         endpointType: apigateway.EndpointType.REGIONAL,
       });
-      new CfnOutput(this, 'CustomDomainTarget', {
+      this.output('CustomDomainTarget', {
         value: domain.domainNameAliasDomainName,
         description: `Point ${props.customDomain.domainName} (CNAME or alias) here`,
       });
@@ -572,11 +624,12 @@ export class OAuth2TokenService extends Construct {
           'WAF is opt-in (cdk.json "waf": { "perIpRateLimit": N }) or left to an account-wide web ACL; method throttles and per-username lockout are built in.',
       });
     }
-    Validations.of(api).acknowledge({
-      id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
-      reason:
-        'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs; no narrower managed or inline policy is offered.',
-    });
+    if (props.cloudWatchRole)
+      Validations.of(api).acknowledge({
+        id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
+        reason:
+          'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs; no narrower managed or inline policy is offered.',
+      });
     return api;
   }
 

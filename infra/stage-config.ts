@@ -82,12 +82,32 @@ export interface StageConfig {
   readonly metricsByClient: boolean;
   /** Rotate the hook secret every N days (1–365); absent: only by hand (`aws secretsmanager rotate-secret`). */
   readonly hookSecretRotationDays?: number;
+  /**
+   * Create API Gateway's account-level CloudWatch role (`AWS::ApiGateway::Account`, kept on delete).
+   * One per account and region: turn it off when another stack or team already manages it.
+   */
+  readonly cloudWatchRole: boolean;
+  /** SSM parameter names for the authorizer ARN and the issuer; default `/<stackName>/authorizer-function-arn`, `/<stackName>/issuer`. */
+  readonly ssmParameters: { readonly authorizerFunctionArn: string; readonly issuer: string };
 }
 
 export interface MonitoringConfig {
   /** Subscribed to the alarm topic (the address must confirm). */
   readonly alarmEmail?: string;
   readonly thresholds: MonitoringThresholds;
+}
+
+/**
+ * The AuthCheck URL cdk.json ships with. Any hook on the RFC 2606 example domains is a placeholder:
+ * the stack synthesises (so the repository works out of the box) with a warning that names it.
+ */
+export const PLACEHOLDER_AUTH_CHECK_URL = 'https://auth-check.example.com/oauth2/check';
+
+/** True for a hook URL on `example.com`, `example.net`, `example.org` or a subdomain of them. */
+export function isPlaceholderHook(hook: HookTarget): boolean {
+  if (hook.kind !== 'http') return false;
+  const hostname = new URL(hook.url).hostname.toLowerCase();
+  return /(^|\.)example\.(com|net|org)$/.test(hostname);
 }
 
 export class StageConfigError extends Error {
@@ -118,6 +138,7 @@ const DEFAULTS = {
   },
   logLevel: 'INFO',
   metricsByClient: false,
+  cloudWatchRole: true,
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -127,6 +148,7 @@ const KNOWN_KEYS = new Set([
   'customDomain',
   'monitoring',
   'hookSecretRotationDays',
+  'ssmParameters',
   'tokenReservedConcurrency',
   'waf',
   'adminInvokerArns',
@@ -170,7 +192,9 @@ export function parseStageConfig(raw: unknown): StageConfig {
     }
     return v;
   };
-  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData' | 'metricsByClient'): boolean => {
+  const boolean = (
+    key: 'requireSsl' | 'demoRoute' | 'retainData' | 'metricsByClient' | 'cloudWatchRole',
+  ): boolean => {
     const v = value[key] ?? DEFAULTS[key];
     if (typeof v !== 'boolean') {
       problems.push(`${key} must be true or false (a JSON boolean, not a string)`);
@@ -239,6 +263,8 @@ export function parseStageConfig(raw: unknown): StageConfig {
             problems,
           ),
         }),
+    cloudWatchRole: boolean('cloudWatchRole'),
+    ssmParameters: parseSsmParameters(value.ssmParameters, String(stackName), problems),
   };
   // Only between two valid values: an out-of-range one is already reported.
   if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
@@ -294,6 +320,40 @@ function parseHook(raw: unknown, key: string, problems: string[], required: bool
   }
   problems.push(`${key}.kind must be "http" or "lambda"`);
   return undefined;
+}
+
+/** SSM names: `/`-rooted paths of letters, digits and `_.-/`, at most 1011 characters (SSM's limit). */
+const SSM_PARAMETER_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
+
+function parseSsmParameters(
+  raw: unknown,
+  stackName: string,
+  problems: string[],
+): StageConfig['ssmParameters'] {
+  const defaults = {
+    authorizerFunctionArn: `/${stackName}/authorizer-function-arn`,
+    issuer: `/${stackName}/issuer`,
+  };
+  if (raw === undefined) return defaults;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('ssmParameters must be an object {"authorizerFunctionArn":"/…","issuer":"/…"}');
+    return defaults;
+  }
+  const value = raw as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    if (!(key in defaults)) problems.push(`unknown key "ssmParameters.${key}"`);
+  }
+  const name = (key: keyof typeof defaults): string => {
+    const v = value[key] ?? defaults[key];
+    if (typeof v !== 'string' || v.length > 1011 || !SSM_PARAMETER_NAME.test(v) || /^\/aws|^\/ssm/i.test(v)) {
+      problems.push(
+        `ssmParameters.${key} must be an SSM parameter path such as "/oauth2/authorizer-function-arn" (not under /aws or /ssm)`,
+      );
+      return defaults[key];
+    }
+    return v;
+  };
+  return { authorizerFunctionArn: name('authorizerFunctionArn'), issuer: name('issuer') };
 }
 
 function parseCustomDomain(raw: unknown, problems: string[]): CustomDomain | undefined {

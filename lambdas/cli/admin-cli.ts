@@ -367,9 +367,19 @@ const CREDENTIAL_ENV = [
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ] as const;
 
+/**
+ * Loopback, or the wildcard address a local stack started with `HOST=0.0.0.0` listens on (a
+ * connection to it reaches this machine): either way an emulator, never AWS.
+ */
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return (
+    host === 'localhost' ||
+    host === '[::1]' ||
+    host === '0.0.0.0' ||
+    host === '[::]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
 }
 
 /**

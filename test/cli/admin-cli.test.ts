@@ -508,7 +508,14 @@ describe('oauth2-admin usage', () => {
 
 describe('oauth2-admin client configuration', () => {
   it('uses dummy credentials and us-east-1 on loopback when no AWS credentials are configured', () => {
-    for (const endpointUrl of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000']) {
+    // 0.0.0.0 / [::]: what a local stack started with HOST=0.0.0.0 listens on (issue 14, item 7).
+    for (const endpointUrl of [
+      'http://127.0.0.1:3000',
+      'http://localhost:3000',
+      'http://[::1]:3000',
+      'http://0.0.0.0:3200',
+      'http://[::]:3200',
+    ]) {
       expect(lambdaClientConfigFor({ endpointUrl }, {})).toMatchObject({
         endpoint: endpointUrl,
         region: 'us-east-1',

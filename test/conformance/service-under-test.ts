@@ -3,6 +3,7 @@ import { DEMO_USER } from '../../lambdas/local/demo-auth-check-hook';
 import { LOCAL_TABLES, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { startDynalite } from '../support/dynalite-server';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 /**
  * The conformance suite talks to the service the way a client does: HTTP to the local stack (the
@@ -107,10 +108,7 @@ export async function startServiceUnderTest(
       body: new URLSearchParams(form as Record<string, string>).toString(),
     });
   const admin: ServiceUnderTest['admin'] = async (payload) => {
-    const response = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(payload),
-    });
+    const response = await invokeLocalAdmin(stack.url, payload);
     return (await response.json()) as Record<string, unknown>;
   };
   const service: ServiceUnderTest = {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MONITORING_THRESHOLDS } from '../../infra/service-monitoring';
-import { parseStageConfig, type StageConfig, StageConfigError } from '../../infra/stage-config';
+import {
+  isPlaceholderHook,
+  PLACEHOLDER_AUTH_CHECK_URL,
+  parseStageConfig,
+  type StageConfig,
+  StageConfigError,
+} from '../../infra/stage-config';
 import { CDK_JSON_CONTEXT } from './synth-stack';
 
 const HTTP_AUTH_CHECK = { kind: 'http', url: 'https://auth-check.example.com/oauth2/check' } as const;
@@ -48,6 +54,11 @@ describe('parseStageConfig', () => {
       logLevel: 'INFO',
       monitoring: { thresholds: DEFAULT_MONITORING_THRESHOLDS },
       metricsByClient: false,
+      cloudWatchRole: true,
+      ssmParameters: {
+        authorizerFunctionArn: '/OAuth2TokenService/authorizer-function-arn',
+        issuer: '/OAuth2TokenService/issuer',
+      },
     } satisfies StageConfig);
     expect(config).not.toHaveProperty('hookSecretRotationDays');
     expect(config).not.toHaveProperty('sessionCheck');
@@ -381,5 +392,61 @@ describe('monitoring, metricsByClient, hookSecretRotationDays', () => {
     expect(() => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, monitoring: true })).toThrow(
       /monitoring must be false or an object/,
     );
+  });
+});
+
+describe('stage config: what other repositories and the account see', () => {
+  it('cloudWatchRole is a JSON boolean, true unless switched off', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK }).cloudWatchRole).toBe(true);
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, cloudWatchRole: false }).cloudWatchRole).toBe(
+      false,
+    );
+    expect(() => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, cloudWatchRole: 'false' })).toThrow(
+      /cloudWatchRole must be true or false/,
+    );
+  });
+
+  it('ssmParameters default under the stack name, and take names of their own', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, stackName: 'Auth-Dev' }).ssmParameters).toEqual({
+      authorizerFunctionArn: '/Auth-Dev/authorizer-function-arn',
+      issuer: '/Auth-Dev/issuer',
+    });
+    expect(
+      parseStageConfig({
+        authCheck: HTTP_AUTH_CHECK,
+        ssmParameters: { authorizerFunctionArn: '/platform/oauth2/authorizer-arn' },
+      }).ssmParameters,
+    ).toEqual({
+      authorizerFunctionArn: '/platform/oauth2/authorizer-arn',
+      issuer: '/OAuth2TokenService/issuer',
+    });
+  });
+
+  it('refuses SSM names that are no parameter path, reserved, or unknown keys', () => {
+    for (const ssmParameters of [
+      { authorizerFunctionArn: 'no-slash' },
+      { issuer: '/aws/reserved' },
+      { issuer: '/with space' },
+      { issuer: 42 },
+      'x',
+    ]) {
+      expect(
+        () => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, ssmParameters }),
+        JSON.stringify(ssmParameters),
+      ).toThrow(/ssmParameters/);
+    }
+    expect(() =>
+      parseStageConfig({ authCheck: HTTP_AUTH_CHECK, ssmParameters: { authorizer: '/x' } }),
+    ).toThrow(/unknown key "ssmParameters.authorizer"/);
+  });
+
+  it('recognises the shipped AuthCheck and any RFC 2606 example host as a placeholder', () => {
+    const placeholder = parseStageConfig(CDK_JSON_CONTEXT.oauth2).authCheck;
+    expect(placeholder).toEqual({ kind: 'http', url: PLACEHOLDER_AUTH_CHECK_URL });
+    expect(isPlaceholderHook(placeholder)).toBe(true);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://login.example.org/check' })).toBe(true);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://auth.mycompany.com/check' })).toBe(false);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://notexample.com/check' })).toBe(false);
+    expect(isPlaceholderHook({ kind: 'lambda', functionArn: LAMBDA_ARN })).toBe(false);
   });
 });
