@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function.js';
 
 /** Items the authorize function may touch in the grants table: codes and lockouts, never a grant. */
 export const AUTHORIZE_LEADING_KEYS = ['code#*', 'lockout#*'] as const;

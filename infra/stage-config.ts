@@ -1,4 +1,4 @@
-import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringThresholds } from './service-monitoring';
+import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringThresholds } from './service-monitoring.js';
 
 /** Where a `{"user_id"}` hook lives: an HTTPS endpoint the deployer runs, or a Lambda function. */
 export type HookTarget =
