@@ -334,7 +334,8 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 7);
+    // Without /me: token, authorize, revocation, introspection, metadata, authorizer, admin, hook rotation.
+    synth.template.resourceCountIs('AWS::Lambda::Function', 8);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({
