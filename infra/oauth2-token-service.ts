@@ -410,8 +410,8 @@ export class OAuth2TokenService extends Construct {
         ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
         ...(props.monitoring.alarmEmail === undefined ? {} : { alarmEmail: props.monitoring.alarmEmail }),
       });
-      new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
-      new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+      this.output('AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+      this.output('DashboardName', { value: this.monitoring.dashboard.dashboardName });
     }
 
     const stack = Stack.of(this);

@@ -97,7 +97,9 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${await listen(proxy)}`;
   arrived = [];
   callback = createServer((incoming, outgoing) => {
-    arrived.push(new URL(incoming.url ?? '/', 'http://127.0.0.1'));
+    const url = new URL(incoming.url ?? '/', 'http://127.0.0.1');
+    // Chromium may also ask the callback's origin for /favicon.ico: only the callback counts.
+    if (url.pathname !== '/favicon.ico') arrived.push(url);
     outgoing
       .writeHead(200, { 'Content-Type': 'text/html' })
       .end('<!doctype html><title>Callback</title>arrived');

@@ -130,7 +130,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       for (const [name, fn] of Object.entries(functions())) {
         const environment = environmentOf(synth.template, fn.function);
         expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET');
-        if (name === 'token' || name === 'admin')
+        if (name === 'token' || name === 'admin' || name === 'authorize')
           expect(environment.LOCKOUT_KEY_SECRET_ARN, name).toEqual(lockoutKey);
         else expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET_ARN');
       }
@@ -315,9 +315,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
-    it('authorize role: GetItem on clients; on grants only code# and lockout# items; its form secret and the hook secret', () => {
+    it('authorize role: GetItem on clients; on grants only code# and lockout# items; its form secret, the hook secret and the lockout key', () => {
       const { authorize } = functions();
-      const { clientsTable, grantsTable, hookSecret, authorizeEndpoint } = service();
+      const { clientsTable, grantsTable, hookSecret, authorizeEndpoint, lockoutKeySecret } = service();
       const onlyCodesAndLockouts = ` if ${JSON.stringify({
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['code#*', 'lockout#*'] },
       })}`;
@@ -328,7 +328,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             [['dynamodb:GetItem'], [clientsTable.tableArn]],
             [
               ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              [hookSecret.secretArn, authorizeEndpoint.formSecret.secretArn],
+              [hookSecret.secretArn, authorizeEndpoint.formSecret.secretArn, lockoutKeySecret.secretArn],
             ],
           ]),
           ...allowLines(synth.stack, [
@@ -339,6 +339,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       const environment = environmentOf(synth.template, authorize.function);
       expect(environment.AUTHORIZE_FORM_SECRET_ARN).toEqual(ref(authorizeEndpoint.formSecret));
       expect(environment.AUTH_CHECK_SECRET_ARN).toEqual(ref(hookSecret));
+      // The same lockout key as the token function: one counter per username for both.
+      expect(environment.LOCKOUT_KEY_SECRET_ARN).toEqual(ref(lockoutKeySecret));
       expect(environment).toMatchObject({ REQUIRE_SSL: 'true', LOCKOUT_THRESHOLD: expect.any(String) });
     });
 
