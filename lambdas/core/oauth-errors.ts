@@ -10,6 +10,7 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'invalid_token'
   | 'temporarily_unavailable'
   | 'server_error';
@@ -77,6 +78,14 @@ export class UnsupportedGrantType extends OAuthError {
 
 export class InvalidScope extends OAuthError {
   readonly code = 'invalid_scope';
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(description, 400, options);
+  }
+}
+
+/** RFC 8707 §2: the `resource` is not one this client may ask a token for. */
+export class InvalidTarget extends OAuthError {
+  readonly code = 'invalid_target';
   constructor(description: string, options?: OAuthErrorOptions) {
     super(description, 400, options);
   }

@@ -1,3 +1,4 @@
+import { resolveAudience } from './access-token-audience';
 import { authenticateFormRequest, type FormHttpRequest } from './authenticated-form-request';
 import { toEpochSeconds } from './clock';
 import { DependencyUnavailable } from './dependency-unavailable';
@@ -16,8 +17,11 @@ import {
 import type { TokenEndpointConfig, TokenEndpointDeps } from './token-endpoint-config';
 import type { TokenResponseBody } from './token-response';
 
-/** What the token endpoint needs from an HTTP request: the same as every client-authenticated form endpoint. */
-export type TokenHttpRequest = FormHttpRequest;
+/**
+ * What the token endpoint needs from an HTTP request: the same as every client-authenticated form
+ * endpoint, plus the base URL it reached (the issuer when none is configured, as in the metadata).
+ */
+export type TokenHttpRequest = FormHttpRequest & { readonly baseUrl?: string };
 
 const GRANTS: Readonly<Record<GrantType, GrantHandler>> = {
   password: passwordGrant,
@@ -50,8 +54,10 @@ export async function issueToken(
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient('This client is not allowed to use this grant type');
     }
+    const issuer = (config.issuer ?? request.baseUrl ?? '').replace(/\/+$/, '');
+    const audience = resolveAudience(client, params.get('resource'), config.accessTokenAudience, issuer);
     const now = toEpochSeconds(deps.clock());
-    return await GRANTS[grantType]({ client, params, config, deps, now });
+    return await GRANTS[grantType]({ client, params, config, deps, now, audience, issuer });
   } catch (error) {
     const failure =
       error instanceof DependencyUnavailable ? new TemporarilyUnavailable({ cause: error }) : error;
