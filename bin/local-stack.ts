@@ -18,6 +18,7 @@ const PASS_THROUGH = [
   'SESSION_CHECK_SECRET',
   'SESSION_CHECK_TIMEOUT_MS',
   'LOG_LEVEL',
+  'DISABLE_CLIENT_SECOND_SWEEP_SECONDS',
 ];
 
 async function main(): Promise<void> {

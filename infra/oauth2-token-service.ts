@@ -22,6 +22,11 @@ import type { HookTarget, StageConfig } from './stage-config';
 export const TOKEN_TIMEOUT_SECONDS = 28;
 export const FORM_ENDPOINT_TIMEOUT_SECONDS = 25;
 export const AUTHORIZER_TIMEOUT_SECONDS = 20;
+/**
+ * disable-client sweeps the client's grants twice, this far apart: past the token function's timeout,
+ * so a grant written by a request that read the client before the disable is found by the second sweep.
+ */
+export const DISABLE_CLIENT_SECOND_SWEEP_SECONDS = TOKEN_TIMEOUT_SECONDS + 2;
 export type OAuth2TokenServiceProps = StageConfig;
 
 const REALM = 'oauth2';
@@ -182,8 +187,13 @@ export class OAuth2TokenService extends Construct {
       entry: 'admin',
       description: 'OAuth 2.0 client administration (invoke only, never behind HTTP)',
       memorySize: 256,
-      timeout: Duration.seconds(60),
-      environment: { ...tables, LOG_LEVEL: props.logLevel },
+      // disable-client waits DISABLE_CLIENT_SECOND_SWEEP_SECONDS between its two sweeps.
+      timeout: Duration.seconds(120),
+      environment: {
+        ...tables,
+        LOG_LEVEL: props.logLevel,
+        DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+      },
     });
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',

@@ -442,6 +442,13 @@ export async function runAdminCli(
     }
   }
 
+  if (payload.action === 'disable-client') {
+    // The function sweeps the client's grants twice, ~30 s apart (past the token function's timeout),
+    // so that a grant written by a request already in flight dies too: say why the call takes a while.
+    io.stderr(
+      'oauth2-admin: disable-client revokes the client’s grants now and again after in-flight token requests have ended (about 30 s); waiting...\n',
+    );
+  }
   const factory = options.lambdaClientFactory ?? ((clientConfig) => new LambdaClient(clientConfig));
   let client: AdminLambdaClient | undefined;
   let output: InvokeCommandOutput;

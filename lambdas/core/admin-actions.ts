@@ -17,6 +17,20 @@ export interface AdminDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
+  /** Waits `ms` milliseconds (a port, like the clock, so tests need not wait). */
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly config: AdminConfig;
+}
+
+export interface AdminConfig {
+  /**
+   * disable-client sweeps the client's grants, waits this long, and sweeps again. A token request
+   * that read the client before the disable may still write its grant after the first sweep, but
+   * never after its own Lambda's timeout: set this above the token (and authorize) functions'
+   * timeouts and the second sweep finds every such grant. So once disable-client has answered, no
+   * token of the client works; during the call, a grant minted in the race lives at most this long.
+   */
+  readonly disableClientSecondSweepSeconds: number;
 }
 
 /** A client as the admin sees it: never the secret, never its hash. */
@@ -110,11 +124,13 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         throw new InvalidRequest('No client with this client_id');
       }
       // Revoking the grants makes existing tokens die at once, even where a client cache is still warm.
-      const revokedGrants = await revokeAll(
-        await deps.grants.listGrantIdsByClient(command.clientId),
-        deps,
-        now,
-      );
+      let revokedGrants = await revokeClientGrants(command.clientId, deps, now);
+      // The second sweep catches grants written by token requests that read the client before the
+      // disable (see AdminConfig); it keeps that race off the issuance path.
+      if (deps.config.disableClientSecondSweepSeconds > 0) {
+        await deps.sleep(deps.config.disableClientSecondSweepSeconds * 1000);
+      }
+      revokedGrants += await revokeClientGrants(command.clientId, deps, toEpochSeconds(deps.clock()));
       deps.audit({
         type: 'admin_action',
         action: command.action,
@@ -146,6 +162,9 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
     }
   }
 }
+
+const revokeClientGrants = async (clientId: string, deps: AdminDeps, now: number): Promise<number> =>
+  revokeAll(await deps.grants.listGrantIdsByClient(clientId), deps, now);
 
 async function revokeAll(grantIds: readonly string[], deps: AdminDeps, now: number): Promise<number> {
   let revoked = 0;

@@ -104,6 +104,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const env: Environment = {
       LOG_LEVEL: 'WARN',
+      // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
+      DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,
       CLIENTS_TABLE: LOCAL_TABLES.clients,
       GRANTS_TABLE: LOCAL_TABLES.grants,

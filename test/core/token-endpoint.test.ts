@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runAdminCommand } from '../../lambdas/core/admin-actions';
 import type { AuditEvent } from '../../lambdas/core/audit-event';
 import type { AuthCheck } from '../../lambdas/core/auth-check';
 import type { ClientRecord } from '../../lambdas/core/client-store';
@@ -224,38 +225,80 @@ describe('token endpoint core (in-memory stores, frozen clock)', () => {
 });
 
 describe('a client disabled while a grant is being issued', () => {
-  it('answers invalid_client and leaves the grant it wrote revoked', async () => {
+  /**
+   * The token request reads the client (enabled), then disable-client runs its first sweep, and only
+   * then is the grant written. The issuance path no longer re-reads the client (issue 13): the grant
+   * is caught by disable-client's second sweep, which waits past the token function's timeout.
+   */
+  async function race(secondSweepSeconds: number) {
     const t = setup();
     await registerClient(t, ['password'], []);
+    let releaseAuthCheck: () => void = () => {};
+    const authCheckHeld = new Promise<void>((resolve) => {
+      releaseAuthCheck = resolve;
+    });
     const slowCheck: AuthCheck = {
       checkCredentials: async (request) => {
-        // The admin disables the client (and sweeps its grants) while the AuthCheck runs.
-        await t.clients.disableClient(CLIENT_ID, 1);
+        await authCheckHeld;
         return users.checkCredentials(request);
       },
     };
+    const slept: number[] = [];
     const body = new URLSearchParams({
       grant_type: 'password',
       username: 'alice',
       password: 'pw',
     }).toString();
-    const error = await oauthErrorOf(
-      issueToken(
-        {
-          method: 'POST',
-          secure: true,
-          contentType: 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-          hasQueryParameters: false,
-          body: () => body,
-        },
-        DEFAULT_TOKEN_ENDPOINT_CONFIG,
-        { ...t.deps, authCheck: slowCheck },
-      ),
+    const issuing = issueToken(
+      {
+        method: 'POST',
+        secure: true,
+        contentType: 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        hasQueryParameters: false,
+        body: () => body,
+      },
+      DEFAULT_TOKEN_ENDPOINT_CONFIG,
+      { ...t.deps, authCheck: slowCheck },
     );
-    expect([error.code, error.status]).toEqual(['invalid_client', 401]);
+    const disabling = runAdminCommand(
+      { action: 'disable-client', clientId: CLIENT_ID },
+      {
+        clients: t.clients,
+        grants: t.grants,
+        lockouts: new InMemoryLockoutStore(),
+        clock: t.clock,
+        random: randomBytes,
+        audit: () => {},
+        config: { disableClientSecondSweepSeconds: secondSweepSeconds },
+        // While disable-client waits between its sweeps, the token request writes its grant.
+        sleep: async (ms) => {
+          slept.push(ms);
+          releaseAuthCheck();
+          await issuing.catch(() => undefined);
+        },
+      },
+    );
+    const disabled = await disabling;
+    releaseAuthCheck();
+    const issued = await issuing;
     const [grantId] = await t.grants.listGrantIdsByClient(CLIENT_ID);
-    expect((await t.grants.getGrant(grantId ?? ''))?.revokedAt).toBeDefined();
+    const revoked = (await t.grants.getGrant(grantId ?? ''))?.revokedAt !== undefined;
+    return { t, issued, disabled, slept, revoked };
+  }
+
+  it('revokes the grant written after the first sweep before disable-client answers', async () => {
+    const { t, issued, disabled, slept, revoked } = await race(30);
+    expect(slept).toEqual([30_000]);
+    expect(disabled).toMatchObject({ action: 'disable-client', revokedGrants: 1 });
+    expect(revoked).toBe(true);
+    expect(await t.isValid(issued.access_token)).toBe(false);
+  });
+
+  it('without the wait the grant written in the race escapes both sweeps (why the wait is there)', async () => {
+    const { slept, revoked } = await race(0);
+    expect(slept).toEqual([]);
+    expect(revoked).toBe(false);
   });
 });
 

@@ -450,6 +450,8 @@ describe('admin fuzz', () => {
         clock: Date.now,
         random: randomBytes,
         audit: noAudit,
+        sleep: async () => {},
+        config: { disableClientSecondSweepSeconds: 0 },
       },
       logger,
     );

@@ -4,6 +4,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AUTHORIZER_TIMEOUT_SECONDS,
+  DISABLE_CLIENT_SECOND_SWEEP_SECONDS,
   FORM_ENDPOINT_TIMEOUT_SECONDS,
   TOKEN_TIMEOUT_SECONDS,
 } from '../../infra/oauth2-token-service';
@@ -91,7 +92,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(timeoutOf(revocation)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
       expect(timeoutOf(introspection)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
       expect(timeoutOf(authorizer)).toBe(AUTHORIZER_TIMEOUT_SECONDS);
-      expect([timeoutOf(metadata), timeoutOf(me), timeoutOf(admin)]).toEqual([5, 5, 60]);
+      // The admin function is invoked, never behind API Gateway: its 120 s cover disable-client's two sweeps.
+      expect([timeoutOf(metadata), timeoutOf(me), timeoutOf(admin)]).toEqual([5, 5, 120]);
       expect(
         Math.max(TOKEN_TIMEOUT_SECONDS, FORM_ENDPOINT_TIMEOUT_SECONDS, AUTHORIZER_TIMEOUT_SECONDS),
       ).toBeLessThan(29);
@@ -142,11 +144,22 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
         LOG_LEVEL: 'INFO',
+        DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
       });
       expect(environmentOf(synth.template, functions().me.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         LOG_LEVEL: 'INFO',
       });
+    });
+
+    it('disable-client sweeps again only after every token request in flight has timed out (issue 13)', () => {
+      // A grant written by a request that read the client before the disable lands within the token
+      // function's timeout; the second sweep must come later, and fit in the admin function's own.
+      expect(DISABLE_CLIENT_SECOND_SWEEP_SECONDS).toBeGreaterThan(TOKEN_TIMEOUT_SECONDS);
+      const token = propertiesOf(synth.template, functions().token.function);
+      const admin = propertiesOf(synth.template, functions().admin.function);
+      expect(token.Timeout).toBe(TOKEN_TIMEOUT_SECONDS);
+      expect(admin.Timeout).toBeGreaterThanOrEqual(2 * DISABLE_CLIENT_SECOND_SWEEP_SECONDS);
     });
 
     it('each log to their own log group and run as their own role', () => {

@@ -38,6 +38,8 @@ export async function startServiceBackend(options: {
       AUTH_CHECK_URL: hook.url,
       AUTH_CHECK_SECRET: hook.secret,
       LOG_LEVEL: 'SILENT',
+      // disable-client's second sweep waits for in-flight token requests; tests of the race set it.
+      DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '0',
       ...extra,
     }),
     async stop() {

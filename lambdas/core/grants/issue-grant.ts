@@ -1,6 +1,5 @@
 import type { UserId } from '../auth-check';
 import type { GrantRecord } from '../grant-store';
-import { InvalidClient } from '../oauth-errors';
 import type { TokenResponseBody } from '../token-response';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
@@ -20,7 +19,7 @@ export async function issueGrant(
     withRefreshToken: boolean;
   },
 ): Promise<TokenResponseBody> {
-  const { client, config, deps, now } = context;
+  const { client, deps, now } = context;
   const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
   const grantId = generateId(deps.random);
   const accessToken = await prepareAccessToken(context, grantId, accessTtl);
@@ -42,16 +41,11 @@ export async function issueGrant(
     consumedRefreshHashes: [],
     expiresAt: Math.max(accessExpiresAt, refreshExpiresAt ?? 0),
   };
-  // Stored before anything is answered: a token the client sees always exists.
+  // Stored before anything is answered: a token the client sees always exists. A grant written while
+  // disable-client runs (this request read the client just before the disable) is caught off this
+  // path: disable-client sweeps the client's grants again once every token request that could have
+  // read the client before the disable has ended (see `runAdminCommand`).
   await deps.grants.createGrant(record);
-  // disable-client revokes the grants it finds; one written after that sweep (this request read the
-  // client just before the disable) would be missed. Reading the client again after the write closes
-  // the gap: a disable before the write is seen here, one after it finds the grant in its sweep.
-  const current = await deps.clients.getClient(client.clientId);
-  if (current === undefined || current.disabled) {
-    await deps.grants.revokeGrant(grantId, now);
-    throw new InvalidClient({ realm: config.realm, cause: 'client disabled while the grant was issued' });
-  }
   deps.audit({
     type: 'token_issued',
     grantType: grant.grantType,
