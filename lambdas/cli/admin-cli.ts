@@ -20,12 +20,16 @@ Commands:
   create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
                 [--default-scope "SCOPE ..."] [--access-token-ttl-seconds N]
                 [--refresh-token-ttl-seconds N] [--resource-server]
+                [--access-token-format opaque|jwt] [--audiences URI[,URI...]]
                       TYPE: ${GRANT_TYPES.join(', ')}
                       --default-scope is issued when a request names no scope
                       (a subset of --scope; default: all of --scope).
                       The TTLs override the service's token lifetimes for this client.
                       --resource-server (no value) lets the client introspect
                       other clients' tokens at /oauth2/introspect.
+                      --access-token-format overrides the service's format for this
+                      client; --audiences are the RFC 8707 resources it may name
+                      (the first is the default aud of its JWTs).
   list-clients
   rotate-secret --client-id ID
   disable-client --client-id ID
@@ -34,6 +38,9 @@ Commands:
                       number; the service treats 1234 and "1234" as the same user.
   unlock-username --username NAME
                       Clears the password-grant lockout of NAME (and of its case variants).
+  rotate-signing-key  Publishes a new JWT signing key in the JWKS now; it signs after
+                      signingKeyPublishAheadSeconds, and the old key stays published
+                      until its last token has expired.
 
 Global options:
   --function-name NAME  The admin function's name or ARN (default: $OAUTH2_ADMIN_FUNCTION).
@@ -90,12 +97,15 @@ const COMMAND_OPTIONS = {
     'access-token-ttl-seconds',
     'refresh-token-ttl-seconds',
     'resource-server',
+    'access-token-format',
+    'audiences',
   ],
   'list-clients': [],
   'rotate-secret': ['client-id'],
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
   'unlock-username': ['username'],
+  'rotate-signing-key': [],
 } as const;
 
 /** Options that are present or absent and take no value (`--resource-server`). */
@@ -210,6 +220,8 @@ function buildPayload(
       const defaultScope = option('default-scope');
       const accessTtl = option('access-token-ttl-seconds');
       const refreshTtl = option('refresh-token-ttl-seconds');
+      const format = option('access-token-format');
+      const audiences = option('audiences');
       return {
         action: command,
         name: required('name'),
@@ -224,9 +236,14 @@ function buildPayload(
           ? {}
           : { refresh_token_ttl_seconds: seconds('refresh-token-ttl-seconds', refreshTtl) }),
         ...(option('resource-server') === FLAG_SET ? { resource_server: true } : {}),
+        ...(format === undefined ? {} : { access_token_format: format }),
+        ...(audiences === undefined
+          ? {}
+          : { audiences: audiences.split(',').map((audience) => audience.trim()) }),
       };
     }
     case 'list-clients':
+    case 'rotate-signing-key':
       return { action: command };
     case 'rotate-secret':
     case 'disable-client':

@@ -7,6 +7,8 @@ export interface MetadataConfig {
   readonly scopesSupported: readonly string[];
 }
 
+export const JWKS_PATH = '/.well-known/jwks.json';
+
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 
 /**
@@ -23,6 +25,8 @@ export function authorizationServerMetadata(baseUrl: string, config: MetadataCon
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     introspection_endpoint: `${issuer}/oauth2/introspect`,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    // The keys JWT access tokens are signed with (RFC 8414 §2); also what OpenID discovery readers need.
+    jwks_uri: `${issuer}${JWKS_PATH}`,
     grant_types_supported: GRANT_TYPES,
     response_types_supported: [],
     ...(config.scopesSupported.length === 0 ? {} : { scopes_supported: config.scopesSupported }),

@@ -92,10 +92,7 @@ export const DEFAULT_ROTATION_POLICY: RotationPolicy = Object.freeze({
  * THE function that picks the signing key (and so the `kid`): among the keys active at `now` and not
  * retired, the one that activated last. Undefined when there is none.
  */
-export function selectSigningKey(
-  keys: readonly SigningKeyEntry[],
-  now: number,
-): SigningKeyEntry | undefined {
+export function selectSigningKey(keys: readonly SigningKeyEntry[], now: number): SigningKeyEntry | undefined {
   let chosen: SigningKeyEntry | undefined;
   for (const key of keys) {
     if (key.activatesAt > now) continue;

@@ -3,12 +3,7 @@ import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
-import {
-  isJwtShaped,
-  JwtRejected,
-  type PublicKeyLookup,
-  verifyJwtAccessToken,
-} from './jwt-access-token';
+import { isJwtShaped, JwtRejected, type PublicKeyLookup, verifyJwtAccessToken } from './jwt-access-token';
 import { InvalidToken } from './oauth-errors';
 import { hashesEqual, hashSecret } from './token-secrets';
 
@@ -112,7 +107,8 @@ async function verifyJwt(
       toEpochSeconds(deps.clock()),
     );
   } catch (error) {
-    if (error instanceof JwtRejected) throw new InvalidToken({ realm, cause: `JWT refused: ${error.message}` });
+    if (error instanceof JwtRejected)
+      throw new InvalidToken({ realm, cause: `JWT refused: ${error.message}` });
     throw error;
   }
   if (check.revocationCheck) {
@@ -121,7 +117,7 @@ async function verifyJwt(
       throw new InvalidToken({ realm, cause: 'JWT of a revoked or unknown grant' });
     }
     if (!hashesEqual(grant.accessHash, hashSecret(verified.jti))) {
-      throw new InvalidToken({ realm, cause: 'JWT is not the grant\'s current access token' });
+      throw new InvalidToken({ realm, cause: "JWT is not the grant's current access token" });
     }
   }
   return {

@@ -7,9 +7,9 @@ import {
   TOKEN_LIFETIME_BOUNDS,
   type TokenEndpointConfig,
 } from '../core/token-endpoint-config';
-import { cachedSigningKey } from '../store/cached-signing-key';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { createTokenHandler } from '../http/token-handler';
+import { cachedSigningKey } from '../store/cached-signing-key';
 import { buildAuthCheck } from './auth-check-environment';
 import { ConfigurationError } from './configuration-error';
 import { type Environment, EnvironmentReader } from './environment-reader';
@@ -99,7 +99,9 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
   const signingKeys = overrides.signingKeys ?? buildSigningKeyStore(reader);
   if (config.accessTokenFormat === 'jwt' && signingKeys === undefined) {
-    throw new ConfigurationError('ACCESS_TOKEN_FORMAT=jwt needs SIGNING_KEYS_SECRET_ARN or SIGNING_KEYS_FILE');
+    throw new ConfigurationError(
+      'ACCESS_TOKEN_FORMAT=jwt needs SIGNING_KEYS_SECRET_ARN or SIGNING_KEYS_FILE',
+    );
   }
   const handler = createTokenHandler(
     config,

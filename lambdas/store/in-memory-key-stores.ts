@@ -1,9 +1,4 @@
-import type {
-  PublicKeyStore,
-  PublishedKeySet,
-  SigningKeySet,
-  SigningKeyStore,
-} from '../core/signing-keys';
+import type { PublicKeyStore, PublishedKeySet, SigningKeySet, SigningKeyStore } from '../core/signing-keys';
 
 /** For tests and a local stack without DATA_DIR: the key set lives as long as the process. */
 export class InMemorySigningKeyStore implements SigningKeyStore {
