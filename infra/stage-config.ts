@@ -38,6 +38,18 @@ export interface StageConfig {
   readonly retainData: boolean;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** `opaque` (default) or `jwt` (RFC 9068); a client's `access_token_format` overrides it. */
+  readonly accessTokenFormat: 'opaque' | 'jwt';
+  /** Default `aud` of JWTs for clients without audiences; absent: the issuer. */
+  readonly accessTokenAudience?: string;
+  /** Security-relevant: when set, our authorizer refuses a JWT whose `aud` names none of these. */
+  readonly authorizerJwtAudience?: readonly string[];
+  /** Security-relevant: our authorizer reads the grant of every JWT (revocation at once, one read per check). */
+  readonly jwtRevocationCheck: boolean;
+  /** A new signing key is made once the newest is this old (scheduled rotation). */
+  readonly signingKeyRotationDays: number;
+  /** A new key is in the JWKS this long before it signs (longer than API Gateway's 2 h JWKS cache). */
+  readonly signingKeyPublishAheadSeconds: number;
 }
 
 export class StageConfigError extends Error {
@@ -61,9 +73,23 @@ const DEFAULTS = {
   retainData: true,
   throttle: { rateLimit: 50, burstLimit: 100 },
   logLevel: 'INFO',
+  accessTokenFormat: 'opaque',
+  jwtRevocationCheck: false,
+  signingKeyRotationDays: 90,
+  signingKeyPublishAheadSeconds: 7200,
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), 'authCheck', 'sessionCheck', 'customDomain']);
+/** JWT mode's default access-token lifetime (a JWT lives until `exp` at a checker that reads nothing). */
+const JWT_ACCESS_TOKEN_TTL_SECONDS = 900;
+
+const KNOWN_KEYS = new Set([
+  ...Object.keys(DEFAULTS),
+  'authCheck',
+  'sessionCheck',
+  'customDomain',
+  'accessTokenAudience',
+  'authorizerJwtAudience',
+]);
 
 const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
@@ -89,15 +115,23 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const value = input as Record<string, unknown>;
   for (const key of Object.keys(value)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown key "${key}"`);
 
+  const accessTokenFormat = value.accessTokenFormat ?? DEFAULTS.accessTokenFormat;
+  if (accessTokenFormat !== 'opaque' && accessTokenFormat !== 'jwt') {
+    problems.push('accessTokenFormat must be "opaque" or "jwt"');
+  }
+  const defaults: Record<string, unknown> = {
+    ...DEFAULTS,
+    ...(accessTokenFormat === 'jwt' ? { accessTokenTtlSeconds: JWT_ACCESS_TOKEN_TTL_SECONDS } : {}),
+  };
   const integer = (key: keyof typeof DEFAULTS, min: number, max: number): number => {
-    const v = value[key] ?? DEFAULTS[key];
+    const v = value[key] ?? defaults[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       problems.push(`${key} must be an integer from ${min} to ${max}`);
       return min;
     }
     return v;
   };
-  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData'): boolean => {
+  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData' | 'jwtRevocationCheck'): boolean => {
     const v = value[key] ?? DEFAULTS[key];
     if (typeof v !== 'boolean') {
       problems.push(`${key} must be true or false (a JSON boolean, not a string)`);
@@ -115,6 +149,22 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const customDomain = parseCustomDomain(value.customDomain, problems);
   const throttle = parseThrottle(value.throttle, problems);
   const issuer = parseIssuer(value.issuer, problems);
+  const accessTokenAudience = value.accessTokenAudience;
+  if (
+    accessTokenAudience !== undefined &&
+    (typeof accessTokenAudience !== 'string' || accessTokenAudience === '' || accessTokenAudience.length > 512)
+  ) {
+    problems.push('accessTokenAudience must be a non-empty string');
+  }
+  const jwtAudience = value.authorizerJwtAudience;
+  if (
+    jwtAudience !== undefined &&
+    (!Array.isArray(jwtAudience) ||
+      jwtAudience.length === 0 ||
+      !jwtAudience.every((entry) => typeof entry === 'string' && /^\S+$/.test(entry)))
+  ) {
+    problems.push('authorizerJwtAudience must be a non-empty array of strings without spaces');
+  }
   const logLevel = value.logLevel ?? DEFAULTS.logLevel;
   if (typeof logLevel !== 'string' || !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
     problems.push('logLevel must be one of DEBUG, INFO, WARN, ERROR');
@@ -138,6 +188,12 @@ export function parseStageConfig(raw: unknown): StageConfig {
     retainData: boolean('retainData'),
     throttle,
     logLevel: logLevel as StageConfig['logLevel'],
+    accessTokenFormat: accessTokenFormat as StageConfig['accessTokenFormat'],
+    ...(typeof accessTokenAudience === 'string' ? { accessTokenAudience } : {}),
+    ...(Array.isArray(jwtAudience) ? { authorizerJwtAudience: jwtAudience as string[] } : {}),
+    jwtRevocationCheck: boolean('jwtRevocationCheck'),
+    signingKeyRotationDays: integer('signingKeyRotationDays', 1, 3650),
+    signingKeyPublishAheadSeconds: integer('signingKeyPublishAheadSeconds', 0, 7 * 24 * 3600),
   };
   // Only between two valid values: an out-of-range one is already reported.
   if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
