@@ -16,6 +16,7 @@ import {
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions';
 import { ServiceFunction } from './service-function';
+import { SigningKeys } from './signing-keys';
 import type { HookTarget, StageConfig } from './stage-config';
 
 /** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
@@ -51,6 +52,11 @@ export class OAuth2TokenService extends Construct {
   readonly metadataFunction: ServiceFunction;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
+  /** `GET /.well-known/jwks.json`: reads the public key item only. */
+  readonly jwksFunction: ServiceFunction;
+  readonly signingKeys: SigningKeys;
+  /** `iss` of JWT access tokens and the metadata's issuer (what `HttpJwtAuthorizer` is pointed at). */
+  readonly issuer: string;
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
@@ -155,14 +161,8 @@ export class OAuth2TokenService extends Construct {
       description: 'Authorization server metadata (GET /.well-known/oauth-authorization-server, RFC 8414)',
       memorySize: 128,
       timeout: Duration.seconds(5),
-      environment: {
-        LOG_LEVEL: props.logLevel,
-        ...(props.issuer !== undefined
-          ? { ISSUER: props.issuer }
-          : props.customDomain !== undefined
-            ? { ISSUER: `https://${props.customDomain.domainName}` }
-            : {}),
-      },
+      // ISSUER is added below, once the API (whose URL it is by default) exists.
+      environment: { LOG_LEVEL: props.logLevel },
     });
 
     this.authorizerFunction = new ServiceFunction(this, 'Authorizer', {
@@ -213,7 +213,55 @@ export class OAuth2TokenService extends Construct {
       }),
     );
 
+    this.signingKeys = new SigningKeys(this, 'SigningKeys', {
+      clientsTable: this.clientsTable,
+      grantsTable: this.grantsTable,
+      rotationDays: props.signingKeyRotationDays,
+      publishAheadSeconds: props.signingKeyPublishAheadSeconds,
+      logLevel: props.logLevel,
+    });
+    // Signing: read the private keys; the function exists only once the first key does.
+    this.signingKeys.grantSign(this.tokenFunction);
+    this.tokenFunction.function.node.addDependency(this.signingKeys.firstKey);
+    this.tokenFunction.function.addEnvironment(
+      'SIGNING_KEYS_SECRET_ARN',
+      this.signingKeys.rotationEnvironment.SIGNING_KEYS_SECRET_ARN as string,
+    );
+    this.tokenFunction.function.addEnvironment('ACCESS_TOKEN_FORMAT', props.accessTokenFormat);
+    if (props.accessTokenAudience !== undefined) {
+      this.tokenFunction.function.addEnvironment('ACCESS_TOKEN_AUDIENCE', props.accessTokenAudience);
+    }
+    // rotate-signing-key: the same rights as the scheduled rotation.
+    this.signingKeys.grantRotate(this.adminFunction, this.grantsTable);
+    for (const [name, value] of Object.entries(this.signingKeys.rotationEnvironment)) {
+      this.adminFunction.function.addEnvironment(name, value);
+    }
+    // Verifiers see public keys only: the authorizer reads the public key item (it may read grants
+    // anyway); the JWKS function may read that one item and nothing else.
+    if (props.authorizerJwtAudience !== undefined) {
+      this.authorizerFunction.function.addEnvironment('JWT_AUDIENCE', props.authorizerJwtAudience.join(' '));
+    }
+    this.authorizerFunction.function.addEnvironment('JWT_REVOCATION_CHECK', String(props.jwtRevocationCheck));
+    this.jwksFunction = new ServiceFunction(this, 'Jwks', {
+      entry: 'jwks',
+      description: 'JWT signing keys, public (GET /.well-known/jwks.json)',
+      memorySize: 128,
+      timeout: Duration.seconds(10),
+      environment: { ...tables, LOG_LEVEL: props.logLevel },
+    });
+    SigningKeys.grantReadPublicKeys(this.jwksFunction, this.grantsTable);
+
     this.api = this.createApi(props);
+    // The issuer without the API's stage: restApiId + the stage name, so the functions the API
+    // integrates can carry it without a dependency cycle through the deployment.
+    this.issuer =
+      props.issuer?.replace(/\/+$/, '') ??
+      (props.customDomain !== undefined
+        ? `https://${props.customDomain.domainName}`
+        : `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/prod`);
+    for (const fn of [this.tokenFunction, this.authorizerFunction, this.metadataFunction]) {
+      fn.function.addEnvironment('ISSUER', this.issuer);
+    }
     const oauth2 = this.api.root.addResource('oauth2');
     // ANY, not POST: the handlers themselves answer other methods with 405 and `Allow: POST`.
     for (const [path, fn] of [
@@ -233,16 +281,23 @@ export class OAuth2TokenService extends Construct {
           'The token service is the identity provider; it authenticates clients itself, not with Cognito.',
       });
     }
-    const metadataMethod = this.api.root
-      .addResource('.well-known')
-      .addResource('oauth-authorization-server')
-      .addMethod('GET', new apigateway.LambdaIntegration(this.metadataFunction.function));
-    for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      Validations.of(metadataMethod).acknowledge({
-        id,
-        reason:
-          'RFC 8414 metadata is public by definition: clients read it before they have any credentials.',
-      });
+    const wellKnown = this.api.root.addResource('.well-known');
+    // The openid-configuration is the same document: what API Gateway's HTTP API JWT authorizer reads.
+    for (const [path, fn] of [
+      ['oauth-authorization-server', this.metadataFunction],
+      ['openid-configuration', this.metadataFunction],
+      ['jwks.json', this.jwksFunction],
+    ] as const) {
+      const method = wellKnown
+        .addResource(path)
+        .addMethod('GET', new apigateway.LambdaIntegration(fn.function));
+      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(method).acknowledge({
+          id,
+          reason:
+            'Discovery metadata and public keys are public by definition: clients and verifiers read them before they have any credentials.',
+        });
+      }
     }
     this.tokenUrl = this.endpointUrl('/oauth2/token', props);
 
@@ -282,6 +337,11 @@ export class OAuth2TokenService extends Construct {
     new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
     new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
     new CfnOutput(this, 'IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
+    new CfnOutput(this, 'IssuerUrl', {
+      value: this.issuer,
+      description: 'iss of JWT access tokens; point HttpJwtAuthorizer here',
+    });
+    new CfnOutput(this, 'JwksUrl', { value: this.endpointUrl('/.well-known/jwks.json', props) });
     new CfnOutput(this, 'MetadataUrl', {
       value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
     });

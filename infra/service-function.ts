@@ -15,6 +15,8 @@ export const LAMBDA_ENTRIES = {
   authorizer: 'lambdas/handlers/authorizer.ts',
   admin: 'lambdas/handlers/admin.ts',
   me: 'lambdas/handlers/me.ts',
+  jwks: 'lambdas/handlers/jwks.ts',
+  signingKeyRotation: 'lambdas/handlers/signing-key-rotation.ts',
 } as const;
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -152,7 +152,9 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const accessTokenAudience = value.accessTokenAudience;
   if (
     accessTokenAudience !== undefined &&
-    (typeof accessTokenAudience !== 'string' || accessTokenAudience === '' || accessTokenAudience.length > 512)
+    (typeof accessTokenAudience !== 'string' ||
+      accessTokenAudience === '' ||
+      accessTokenAudience.length > 512)
   ) {
     problems.push('accessTokenAudience must be a non-empty string');
   }

@@ -2,15 +2,9 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import type { PublicKeyStore, PublishedKeySet } from '../core/signing-keys';
 import { type Item, ItemReader, storeFailure } from './item-attributes';
 import { parsePublishedKeySet } from './signing-key-set-json';
-import { GRANTS_PARTITION_KEY } from './table-definitions';
+import { GRANTS_PARTITION_KEY, PUBLIC_KEYS_ITEM_KEY } from './table-definitions';
 
-/**
- * The public key set lives in one item of the grants table, which every verifier can already read.
- * `#` never occurs in a grant id (base64url), so no token addresses it, and it has no index attribute
- * and no TTL. The JWKS function's role may read only this key (IAM `dynamodb:LeadingKeys`).
- */
-export const PUBLIC_KEYS_ITEM_KEY = 'signing-keys#public';
-
+/** `PublicKeyStore` on the one public key item of the grants table (`PUBLIC_KEYS_ITEM_KEY`). */
 export class DynamoDbPublicKeyStore implements PublicKeyStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
