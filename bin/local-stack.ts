@@ -19,6 +19,12 @@ const PASS_THROUGH = [
   'SESSION_CHECK_TIMEOUT_MS',
   'LOG_LEVEL',
   'DISABLE_CLIENT_SECOND_SWEEP_SECONDS',
+  'ACCESS_TOKEN_FORMAT',
+  'ACCESS_TOKEN_AUDIENCE',
+  'JWT_AUDIENCE',
+  'JWT_REVOCATION_CHECK',
+  'SIGNING_KEY_ROTATION_DAYS',
+  'SIGNING_KEY_PUBLISH_AHEAD_SECONDS',
 ];
 
 async function main(): Promise<void> {
@@ -62,6 +68,7 @@ function printBanner(
     `  base URL:      ${stack.url}`,
     `  token:         POST ${stack.url}/oauth2/token`,
     `  demo resource: GET  ${stack.url}/me`,
+    `  JWKS:          GET  ${stack.url}/.well-known/jwks.json (access tokens: ${process.env.ACCESS_TOKEN_FORMAT ?? 'opaque'})`,
     `  admin:         aws lambda invoke --endpoint-url ${stack.url} --function-name admin ...`,
     `  store:         ${info.dynamodbEndpoint ?? (info.dataDir === undefined ? 'embedded dynalite, in memory (lost on exit)' : `embedded dynalite on disk at ${info.dataDir}`)}`,
     `  HTTPS:         ${stack.requireSsl ? 'required (send X-Forwarded-Proto: https from your TLS proxy)' : 'NOT required (REQUIRE_SSL=false: plain HTTP, for loopback development only)'}`,

@@ -1,23 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
+import { toEpochSeconds } from '../core/clock';
+import { rotateSigningKeys, type SigningKeyStore } from '../core/signing-keys';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
+import { EnvironmentReader } from '../handlers/environment-reader';
 import { buildIntrospectionLambda } from '../handlers/introspection-lambda';
+import { buildJwksLambda } from '../handlers/jwks-lambda';
 import { buildMeLambda } from '../handlers/me-lambda';
 import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
+import { readRotationPolicy } from '../handlers/signing-key-environment';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
 import { jsonResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbPublicKeyStore } from '../store/dynamodb-public-key-store';
+import { FileSigningKeyStore } from '../store/file-signing-key-store';
+import { InMemorySigningKeyStore } from '../store/in-memory-key-stores';
 import { createTablesIfMissing } from '../store/table-definitions';
 import {
   localLambdaContext,
@@ -67,6 +76,10 @@ export interface LocalStack {
 export const LOCAL_TABLES = Object.freeze({ clients: 'oauth2-clients', grants: 'oauth2-grants' });
 export const ADMIN_FUNCTION_NAME = 'admin';
 const METADATA_PATH = '/.well-known/oauth-authorization-server';
+const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+const JWKS_PATH = '/.well-known/jwks.json';
+/** Under DATA_DIR: the private signing keys, mode 0600 (in memory without DATA_DIR). */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
 const DEMO_CLIENT_NAME = 'local-demo-client';
 /** Local requests are tiny; anything larger is refused before a handler sees it. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -102,6 +115,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authCheckUrl = hook.url;
     }
 
+    let route: (raw: RawHttpRequest) => Promise<APIGatewayProxyResult> = async () =>
+      jsonResponse(503, { error: 'temporarily_unavailable', error_description: 'starting' });
+    const server = createServer((request, response) => {
+      void serve(request, response, route);
+    });
+    await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
+    stoppers.unshift(() => close(server));
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    // A wildcard listen address is no issuer a client could use: name loopback instead.
+    const issuerHost = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : host;
+    const url = `http://${host}:${address.port}`;
     const env: Environment = {
       LOG_LEVEL: 'WARN',
       // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
@@ -113,29 +138,59 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       REQUIRE_SSL: String(requireSsl),
       AUTH_CHECK_URL: authCheckUrl,
       AUTH_CHECK_SECRET: authCheckSecret,
+      // JWTs name the issuer the metadata names; http only because the TLS check is off here.
+      ...(requireSsl || options.environment?.ISSUER !== undefined
+        ? {}
+        : { ISSUER: `http://${issuerHost}:${address.port}` }),
     };
-    const token = buildTokenLambda(env) as unknown as ProxyHandler;
+    // The private signing keys: a 0600 file under DATA_DIR, else in memory. The first key is made
+    // here, at start (no AWS needed), before any token can be asked for.
+    const signingKeys: SigningKeyStore =
+      options.dataDir === undefined
+        ? new InMemorySigningKeyStore()
+        : new FileSigningKeyStore(join(options.dataDir, SIGNING_KEYS_FILE));
+    const keysClient = createDynamoDbDocumentClient({ endpoint });
+    try {
+      await rotateSigningKeys(
+        {
+          signingKeys,
+          publicKeys: new DynamoDbPublicKeyStore(keysClient.doc, LOCAL_TABLES.grants),
+          random: randomBytes,
+        },
+        readRotationPolicy(new EnvironmentReader(env)),
+        toEpochSeconds(Date.now()),
+        { force: false },
+      );
+    } finally {
+      keysClient.client.destroy();
+    }
+    const token = buildTokenLambda(env, { signingKeys }) as unknown as ProxyHandler;
     const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
     const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
     const metadata = buildMetadataLambda(env) as unknown as ProxyHandler;
+    const jwks = buildJwksLambda(env) as unknown as ProxyHandler;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
       context: Context,
     ) => Promise<APIGatewayAuthorizerResult>;
-    const admin = buildAdminLambda(env) as unknown as (event: unknown, context: Context) => Promise<unknown>;
+    const admin = buildAdminLambda(env, { signingKeys }) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
 
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
 
-    const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
+    route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
       if (raw.path === '/oauth2/token')
         return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
       if (raw.path === '/oauth2/revoke')
         return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
       if (raw.path === '/oauth2/introspect')
         return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
-      if (raw.path === METADATA_PATH)
-        return metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'));
+      if (raw.path === METADATA_PATH || raw.path === OPENID_CONFIGURATION_PATH)
+        return metadata(toProxyEvent(raw, raw.path), localLambdaContext('metadata'));
+      if (raw.path === JWKS_PATH) return jwks(toProxyEvent(raw, JWKS_PATH), localLambdaContext('jwks'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
         return authorize(raw, authorizer, (context) =>
@@ -147,15 +202,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return jsonResponse(404, { message: 'Not Found' });
     };
 
-    const server = createServer((request, response) => {
-      void serve(request, response, route);
-    });
-    await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
-    stoppers.unshift(() => close(server));
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return {
-      url: `http://${host}:${address.port}`,
+      url,
       requireSsl,
       usesDemoAuthCheck: options.authCheckUrl === undefined,
       ...(demoClient === undefined ? {} : { demoClient }),

@@ -1,4 +1,5 @@
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import type { SigningKeySet, SigningKeyStore } from '../core/signing-keys';
 import { parseSigningKeySet } from './signing-key-set-json';
@@ -29,6 +30,7 @@ export class FileSigningKeyStore implements SigningKeyStore {
   }
 
   async saveSigningKeys(keys: SigningKeySet): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(keys), { mode: 0o600 });
     // writeFile's mode only applies to a new file, and the umask may narrow it: set it outright.

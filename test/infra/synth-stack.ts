@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../infra/service-function';
 import { parseStageConfig, type StageConfig } from '../../infra/stage-config';
 
 /** Synthesis bundles every Lambda with esbuild: a describe/beforeAll that synthesises gets this long. */
-export const SYNTH_TIMEOUT_MS = 120_000;
+export const SYNTH_TIMEOUT_MS = 240_000;
 
 /**
  * cdk.json's `context`: feature flags (e.g. `@aws-cdk/aws-iam:minimizePolicies` changes how policy

@@ -47,7 +47,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(9); // + JWKS and signing-key rotation
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -68,14 +68,21 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       LOCKOUT_BASE_SECONDS: '30',
       LOCKOUT_MAX_SECONDS: '600',
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
+      ACCESS_TOKEN_FORMAT: 'opaque',
+      SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+      ISSUER: `https://${CUSTOM_DOMAIN_NAME}`,
     });
   });
 
   it('token role may invoke exactly the configured AuthCheck function and may not read the hook secret', () => {
     const permissions = permissionsOfRole(synth.template, service().tokenFunction.role);
-    const hookLines = permissions.filter((line) => /lambda:|secretsmanager:/.test(line));
+    const hookLines = permissions.filter(
+      (line) =>
+        /lambda:|secretsmanager:/.test(line) && !line.includes(logicalIdOf(service().signingKeys.secret)),
+    );
     expect(hookLines).toEqual([`Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`]);
-    expect(permissions).toHaveLength(8); // 2 logs, 1 clients, 4 grants, 1 invoke
+    // 2 logs, 1 clients, 4 grants, 1 invoke, and reading the signing keys (GetSecretValue, DescribeSecret)
+    expect(permissions).toHaveLength(10);
   });
 
   it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
@@ -94,9 +101,18 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
       ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
     );
-    expect(secretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
+    // The hook secret's only reader is the authorizer (the others read the signing-key secret).
+    const hookSecretReaders = secretReaders.filter(({ Properties }) =>
+      JSON.stringify(Properties).includes(logicalIdOf(service().hookSecret)),
+    );
+    expect(hookSecretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
       [ref(service().authorizerFunction.role)],
     ]);
+    expect(
+      secretReaders
+        .flatMap(({ Properties }) => Properties.Roles as unknown[])
+        .map((role) => JSON.stringify(role)),
+    ).not.toContain(JSON.stringify(ref(service().jwksFunction.role)));
   });
 
   it('no wildcard action anywhere', () => {
@@ -202,7 +218,7 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 8);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({

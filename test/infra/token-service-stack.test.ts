@@ -49,9 +49,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       revocationFunction,
       introspectionFunction,
       metadataFunction,
+      jwksFunction,
+      signingKeys,
     } = service();
     const me = service().node.findChild('Me') as typeof tokenFunction;
     return {
+      jwks: jwksFunction,
+      signingKeyRotation: signingKeys.rotationFunction,
       token: tokenFunction,
       revocation: revocationFunction,
       introspection: introspectionFunction,
@@ -70,7 +74,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('Lambda functions', () => {
-    it('are exactly the seven house-default functions: Node.js 24 on arm64', () => {
+    it('are exactly the nine house-default functions: Node.js 24 on arm64', () => {
       const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
       expect(Object.keys(all).sort()).toEqual(
         Object.values(functions())
@@ -128,6 +132,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         LOCKOUT_MAX_SECONDS: '900',
         AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
         AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
+        SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+        ACCESS_TOKEN_FORMAT: 'opaque',
+        ISSUER: resolve(service().issuer),
       });
     });
 
@@ -139,12 +146,17 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         CLIENT_CACHE_TTL_SECONDS: '30',
+        JWT_REVOCATION_CHECK: 'false',
+        ISSUER: resolve(service().issuer),
       });
       expect(environmentOf(synth.template, functions().admin.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+        SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+        SIGNING_KEY_ROTATION_DAYS: '90',
+        SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '7200',
       });
       expect(environmentOf(synth.template, functions().me.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -263,6 +275,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             [grantsTable.tableArn],
           ],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
+          // Signs JWTs: reads the private key set, never writes it.
+          [
+            ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            [service().signingKeys.secret.secretArn],
+          ],
         ]),
       );
     });
@@ -280,8 +297,16 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('admin role: manages clients, revokes grants, clears lockouts, queries only the two indexes', () => {
       const { admin } = functions();
-      const { clientsTable, grantsTable } = service();
-      expect(permissionsOfRole(synth.template, admin.role)).toEqual(
+      const { clientsTable, grantsTable, signingKeys } = service();
+      const signingSecret = JSON.stringify(resolve(signingKeys.secret.secretArn));
+      const lines = permissionsOfRole(synth.template, admin.role);
+      // rotate-signing-key: the signing secret (read and write) and the public key item only.
+      const keyLines = lines.filter((line) => line.includes(signingSecret) || line.includes('LeadingKeys'));
+      expect(keyLines.filter((line) => line.includes('LeadingKeys'))).toEqual([
+        `Allow dynamodb:PutItem ${JSON.stringify(resolve(grantsTable.tableArn))} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["signing-keys#public"]}}`,
+      ]);
+      expect(keyLines.join('\n')).toContain('secretsmanager:PutSecretValue');
+      expect(lines.filter((line) => !keyLines.includes(line))).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
           [
@@ -392,6 +417,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           'ANY /oauth2/revoke',
           'ANY /oauth2/introspect',
           'GET /.well-known/oauth-authorization-server',
+          'GET /.well-known/openid-configuration',
+          'GET /.well-known/jwks.json',
           'GET /me',
         ].sort(),
       );
@@ -520,8 +547,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api Annotation::AwsSolutions-APIG2',
         'TokenService/Api Annotation::AwsSolutions-APIG3',
         'TokenService/Api Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'TokenService/Api/Default/.well-known/jwks.json/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/.well-known/jwks.json/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/me/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-COG4',
@@ -530,6 +561,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+        'TokenService/SigningKeys/PrivateKeys Annotation::AwsSolutions-SMG4',
       ]);
     });
   });
