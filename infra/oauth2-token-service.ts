@@ -340,6 +340,7 @@ export class OAuth2TokenService extends Construct {
     new CfnOutput(this, 'IssuerUrl', {
       value: this.issuer,
       description: 'iss of JWT access tokens; point HttpJwtAuthorizer here',
+      exportName: `${stack.stackName}-IssuerUrl`,
     });
     new CfnOutput(this, 'JwksUrl', { value: this.endpointUrl('/.well-known/jwks.json', props) });
     new CfnOutput(this, 'MetadataUrl', {

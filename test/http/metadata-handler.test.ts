@@ -53,6 +53,7 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     const issuer = 'https://abc.execute-api.eu-west-1.amazonaws.com/prod';
     expect(body).toEqual({
       issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
       token_endpoint: `${issuer}/oauth2/token`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       revocation_endpoint: `${issuer}/oauth2/revoke`,

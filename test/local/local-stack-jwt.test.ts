@@ -88,13 +88,17 @@ describe('local stack in JWT mode (ACCESS_TOKEN_FORMAT=jwt, no AWS)', () => {
   it('keeps the key across a restart on the same DATA_DIR: old tokens still pass', async () => {
     const issued = await login(stack);
     const kid = decodeProtectedHeader(issued.access_token).kid;
+    // Same port, so the same issuer: a token's iss names the URL the stack serves.
+    const port = Number(new URL(stack.url).port);
     await stack.close();
     stack = await startLocalStack({
-      port: 0,
+      port,
       dataDir,
       environment: { ...QUIET, ACCESS_TOKEN_FORMAT: 'jwt' },
     });
-    const old = await fetch(`${stack.url}/me`, { headers: { Authorization: `Bearer ${issued.access_token}` } });
+    const old = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${issued.access_token}` },
+    });
     expect(old.status).toBe(200);
     const again = await login(stack);
     expect(decodeProtectedHeader(again.access_token).kid).toBe(kid);
