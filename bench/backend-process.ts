@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { startEmbeddedDynalite } from '../lambdas/local/embedded-dynalite';
 import { startAuthCheckHookServer } from '../test/support/auth-check-hook-server';
 import type { BackendReady, BackendUsage } from './bench-backend';
-import { BENCH_USER } from './bench-users';
+import { benchHookUsers } from './bench-users';
 
 const HOOK_LOG_RESET_MS = 5_000;
 
@@ -14,7 +14,7 @@ const [dynalite, hook] = await Promise.all([
   startEmbeddedDynalite(),
   startAuthCheckHookServer({
     secret: randomBytes(32).toString('base64url'),
-    users: { [BENCH_USER.username]: { password: BENCH_USER.password, userId: BENCH_USER.userId } },
+    users: benchHookUsers(),
   }),
 ]);
 // The test hook remembers every request; forget them so a long run does not grow the heap.

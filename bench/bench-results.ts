@@ -1,5 +1,6 @@
 import type { ColdStartResult } from './cold-start';
 import type { CoreLatency } from './core-latency';
+import type { CostRow } from './cost-per-million';
 import type { MachineDescription } from './describe-machine';
 import type { OperationCalls } from './dynamodb-calls-per-operation';
 import type { ScalingResult } from './scaling';
@@ -37,4 +38,6 @@ export interface BenchResults {
   /** Sections that failed, with the error. */
   readonly errors: Readonly<Partial<Record<BenchSection, string>>>;
   readonly targets: readonly TargetResult[];
+  /** Dollars per million requests, built from the measurements and public prices (`cost-per-million.ts`). */
+  readonly costs?: readonly CostRow[];
 }

@@ -30,6 +30,11 @@ export interface BundleColdStart {
   readonly runs: number;
   /** Set when the bundle failed to initialise. */
   readonly error?: string;
+  /**
+   * The other way to ship it: the AWS SDK bundled in (and minified) instead of left to the runtime.
+   * Size and load + init measured the same way, with the runtime's SDK still on the module path.
+   */
+  readonly sdkBundled?: { readonly bundleBytes: number; readonly initMs: number; readonly error?: string };
 }
 
 export interface ColdStartResult {
@@ -59,6 +64,7 @@ const LAMBDA_ENVIRONMENT: NodeJS.ProcessEnv = {
   GRANTS_TABLE: 'oauth2-grants',
   AUTH_CHECK_URL: 'https://auth-check.example.com/check',
   AUTH_CHECK_SECRET: 'bench-hook-secret',
+  LOCKOUT_KEY_SECRET: 'bench-lockout-key-secret-0123456789abcdef',
   REQUIRE_SSL: 'true',
   LOG_LEVEL: 'INFO',
 };
@@ -79,12 +85,21 @@ export async function measureColdStart(
     await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     await writeFile(join(dir, 'package.json'), '{"type":"commonjs"}\n');
     const names = Object.keys(LAMBDA_ENTRIES) as LambdaName[];
-    const bundles = await Promise.all(names.map((name) => bundle(name, dir)));
+    const bundles = await Promise.all(names.map((name) => bundle(name, dir, 'external')));
+    // The SDK bundled and minified, for the Lambdas that load it (issue 13: measure both ways).
+    const withSdk = await Promise.all(
+      bundles.filter(({ externals }) => externals.length > 0).map(({ name }) => bundle(name, dir, 'bundled')),
+    );
     const { NODE_OPTIONS: _sourceMaps, ...withoutSourceMaps } = LAMBDA_ENVIRONMENT;
     const probes: Probe[] = [
       { id: 'baseline', args: ['-e', '0'], env: LAMBDA_ENVIRONMENT },
       { id: 'sdk', args: ['-e', SDK_REQUIRES], env: LAMBDA_ENVIRONMENT },
       ...bundles.map(({ name, file }) => ({ id: name, args: [file], env: LAMBDA_ENVIRONMENT })),
+      ...withSdk.map(({ name, file }) => ({
+        id: `${name}-sdk-bundled`,
+        args: [file],
+        env: LAMBDA_ENVIRONMENT,
+      })),
       ...bundles
         .filter(({ name }) => options.diagnose?.includes(name))
         .flatMap(({ name, file, externals }) => [
@@ -106,6 +121,18 @@ export async function measureColdStart(
     }
     const baselineMs = median(times.get('baseline') ?? []);
     const initOf = (id: string) => round(median(times.get(id) ?? []) - baselineMs);
+    const sdkBundledOf = (name: LambdaName) => {
+      const built = withSdk.find((entry) => entry.name === name);
+      if (built === undefined) return {};
+      const error = errors.get(`${name}-sdk-bundled`);
+      return {
+        sdkBundled: {
+          bundleBytes: built.bundleBytes,
+          initMs: error === undefined ? initOf(`${name}-sdk-bundled`) : Number.NaN,
+          ...(error === undefined ? {} : { error }),
+        },
+      };
+    };
     return {
       baselineMs: round(baselineMs),
       sdkFloorMs: initOf('sdk'),
@@ -123,6 +150,7 @@ export async function measureColdStart(
           ...(times.get(`${name}-externals`)?.length ? { externalsOnlyMs: initOf(`${name}-externals`) } : {}),
           runs: times.get(name)?.length ?? 0,
           ...(error === undefined ? {} : { error }),
+          ...sdkBundledOf(name),
         };
       }),
     };
@@ -140,8 +168,8 @@ interface Probe {
 const requiresOf = (packages: readonly string[]) => packages.map((name) => `require('${name}');`).join('');
 const SDK_REQUIRES = requiresOf(['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']);
 
-async function bundle(name: LambdaName, dir: string) {
-  const outdir = join(dir, name);
+async function bundle(name: LambdaName, dir: string, sdk: 'external' | 'bundled') {
+  const outdir = join(dir, sdk === 'external' ? name : `${name}-sdk-bundled`);
   await mkdir(outdir);
   const file = join(outdir, 'index.js');
   const result = await build({
@@ -153,7 +181,7 @@ async function bundle(name: LambdaName, dir: string) {
     target: 'node22',
     minify: true,
     sourcemap: true,
-    external: ['@aws-sdk/*'],
+    external: sdk === 'external' ? ['@aws-sdk/*'] : [],
     logLevel: 'warning',
     write: false,
     metafile: true,

@@ -59,6 +59,7 @@ export async function measureCoreLatency(iterations: number): Promise<CoreLatenc
     clients,
     grants,
     lockouts: new InMemoryLockoutStore(),
+    lockoutKeySecret: async () => 'bench-lockout-key-secret-0123456789abcdef',
     authCheck: instantAuthCheck,
     clock: Date.now,
     random: randomBytes,

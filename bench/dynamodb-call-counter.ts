@@ -26,10 +26,19 @@ export const NO_CALLS: DynamoDbCallCounts = Object.freeze({
 
 const MIDDLEWARE_NAME = 'benchDynamoDbCallCounter';
 
+/** One call's wall-clock interval (ms, `performance.now()`), DynamoDB or the AuthCheck hook. */
+export interface CallInterval {
+  readonly kind: 'dynamodb' | 'hook';
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Counts every command sent through the SDK clients it is added to (one logical call per `send`). */
 export class DynamoDbCallCounter {
   private byOperation = new Map<string, number>();
   private attempts = 0;
+  /** Every call's interval since the last reset, for the critical path (`sequentialRoundTrips`). */
+  readonly intervals: CallInterval[] = [];
 
   /**
    * Adds the counting middleware to `client`'s stack (a document client shares its client's stack),
@@ -43,6 +52,7 @@ export class DynamoDbCallCounter {
         const table = `${typeof input.TableName === 'string' ? input.TableName : '*'}${keyPrefixOf(input.Key)}`;
         const consistent = READ_OPERATIONS.has(operation) && input.ConsistentRead === true;
         let attempts = 1;
+        const start = performance.now();
         try {
           const result = await next(args);
           attempts = attemptsOf(result.output) ?? attempts;
@@ -52,6 +62,7 @@ export class DynamoDbCallCounter {
           throw error;
         } finally {
           this.record(`${operation} ${table}${consistent ? ' consistent' : ''}`, attempts);
+          this.intervals.push({ kind: 'dynamodb', start, end: performance.now() });
         }
       },
       { step: 'initialize', name: MIDDLEWARE_NAME, override: true },
@@ -61,6 +72,7 @@ export class DynamoDbCallCounter {
   reset(): void {
     this.byOperation = new Map();
     this.attempts = 0;
+    this.intervals.length = 0;
   }
 
   snapshot(): DynamoDbCallCounts {
@@ -131,3 +143,38 @@ export const describeCalls = (counts: DynamoDbCallCounts): string =>
   Object.entries(counts.byOperation)
     .map(([key, count]) => `${key}${count === 1 ? '' : ` ×${count}`}`)
     .join(' + ') || 'none';
+
+/** Round trips one after the other on a request's critical path, by kind. */
+export interface RoundTrips {
+  readonly dynamodb: number;
+  readonly hook: number;
+}
+
+/**
+ * The longest chain of calls in which each starts after the previous one ended: the round trips a
+ * request waits for in a row (calls that overlap ran in parallel and count once).
+ */
+export function sequentialRoundTrips(intervals: readonly CallInterval[]): RoundTrips {
+  const sorted = [...intervals].sort((a, b) => a.end - b.end);
+  const best: Array<{ total: number; dynamodb: number; hook: number }> = [];
+  for (const [i, call] of sorted.entries()) {
+    let chain = { total: 0, dynamodb: 0, hook: 0 };
+    for (let j = 0; j < i; j += 1) {
+      const before = best[j];
+      if (
+        before !== undefined &&
+        (sorted[j] as CallInterval).end <= call.start &&
+        before.total > chain.total
+      ) {
+        chain = before;
+      }
+    }
+    best.push({
+      total: chain.total + 1,
+      dynamodb: chain.dynamodb + (call.kind === 'dynamodb' ? 1 : 0),
+      hook: chain.hook + (call.kind === 'hook' ? 1 : 0),
+    });
+  }
+  const longest = best.sort((a, b) => b.total - a.total)[0];
+  return { dynamodb: longest?.dynamodb ?? 0, hook: longest?.hook ?? 0 };
+}

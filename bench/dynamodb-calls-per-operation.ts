@@ -3,7 +3,13 @@ import { createDynamoDbDocumentClient } from '../lambdas/store/dynamodb-client';
 import { createTablesIfMissing } from '../lambdas/store/table-definitions';
 import type { BenchBackend } from './bench-backend';
 import { BENCH_USER, SERVICE_TABLES } from './bench-users';
-import { DynamoDbCallCounter, type DynamoDbCallCounts, describeCalls } from './dynamodb-call-counter';
+import {
+  DynamoDbCallCounter,
+  type DynamoDbCallCounts,
+  describeCalls,
+  type RoundTrips,
+  sequentialRoundTrips,
+} from './dynamodb-call-counter';
 import {
   buildInProcessLambdas,
   type ClientCredentials,
@@ -15,6 +21,7 @@ import { instrumentDynamoDbClients } from './instrument-dynamodb-clients';
 
 export type CountedOperation =
   | 'password'
+  | 'password_lockout_off'
   | 'password_wrong'
   | 'refresh_token'
   | 'client_credentials'
@@ -30,10 +37,14 @@ export interface OperationCalls {
   readonly warmSamples: number;
   /** False when the warm calls did not all cost the same. */
   readonly warmStable: boolean;
+  /** Round trips in a row on the warm request's critical path (DynamoDB and the AuthCheck hook). */
+  readonly warmRoundTrips: RoundTrips;
 }
 
 interface Scenario<Prepared> {
   readonly operation: CountedOperation;
+  /** Settings of the Lambdas under measurement on top of the defaults. */
+  readonly environment?: Environment;
   /** Uncounted set-up for call `i` (issuing the token it will use). */
   prepare(setup: InProcessLambdas, i: number): Promise<Prepared>;
   /** The counted call; throws unless it had the expected outcome. */
@@ -63,6 +74,7 @@ export async function measureDynamoDbCallsPerOperation(
     DYNAMODB_ENDPOINT: backend.dynamodbEndpoint,
     AUTH_CHECK_URL: backend.hookUrl,
     AUTH_CHECK_SECRET: backend.hookSecret,
+    LOCKOUT_KEY_SECRET: 'bench-lockout-key-secret-0123456789abcdef',
     REQUIRE_SSL: 'false',
     LOG_LEVEL: 'SILENT',
   };
@@ -72,6 +84,16 @@ export async function measureDynamoDbCallsPerOperation(
 
   const counter = new DynamoDbCallCounter();
   const uninstall = instrumentDynamoDbClients(counter);
+  // The HTTP AuthCheck calls `fetch`: time them too, for the round trips on the critical path.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const start = performance.now();
+    try {
+      return await realFetch(...args);
+    } finally {
+      counter.intervals.push({ kind: 'hook', start, end: performance.now() });
+    }
+  };
   try {
     const setup = buildInProcessLambdas(env);
     const credentials = await createBenchClient(setup);
@@ -81,6 +103,7 @@ export async function measureDynamoDbCallsPerOperation(
     }
     return results;
   } finally {
+    globalThis.fetch = realFetch;
     uninstall();
   }
 }
@@ -92,8 +115,9 @@ async function measure<Prepared>(
   counter: DynamoDbCallCounter,
   warmSamples: number,
 ): Promise<OperationCalls> {
-  const lambdas = buildInProcessLambdas(env);
+  const lambdas = buildInProcessLambdas({ ...env, ...scenario.environment });
   const samples: DynamoDbCallCounts[] = [];
+  const roundTrips: RoundTrips[] = [];
   for (let i = 0; i <= warmSamples; i += 1) {
     const prepared = await scenario.prepare(setup, i);
     counter.reset();
@@ -101,6 +125,7 @@ async function measure<Prepared>(
       throw new Error(`${scenario.operation}: ${error instanceof Error ? error.message : String(error)}`);
     });
     samples.push(counter.snapshot());
+    roundTrips.push(sequentialRoundTrips(counter.intervals));
   }
   const [cold, ...warm] = samples as [DynamoDbCallCounts, ...DynamoDbCallCounts[]];
   const byShape = new Map<string, { counts: DynamoDbCallCounts; n: number }>();
@@ -117,8 +142,18 @@ async function measure<Prepared>(
     warm: mode?.counts ?? cold,
     warmSamples: warm.length,
     warmStable: byShape.size <= 1,
+    warmRoundTrips: mostFrequent(roundTrips.slice(1)) ?? { dynamodb: 0, hook: 0 },
   };
 }
+
+const mostFrequent = (values: readonly RoundTrips[]): RoundTrips | undefined => {
+  const counted = new Map<string, { value: RoundTrips; n: number }>();
+  for (const value of values) {
+    const key = `${value.dynamodb}/${value.hook}`;
+    counted.set(key, { value, n: (counted.get(key)?.n ?? 0) + 1 });
+  }
+  return [...counted.values()].sort((a, b) => b.n - a.n)[0]?.value;
+};
 
 function scenarios(client: ClientCredentials): Scenario<unknown>[] {
   const login = async (setup: InProcessLambdas) =>
@@ -144,6 +179,11 @@ function scenarios(client: ClientCredentials): Scenario<unknown>[] {
         200,
       );
     },
+  };
+  const passwordLockoutOff: Scenario<undefined> = {
+    ...password,
+    operation: 'password_lockout_off',
+    environment: { LOCKOUT_THRESHOLD: '0' },
   };
   const wrongPassword: Scenario<string> = {
     operation: 'password_wrong',
@@ -187,5 +227,13 @@ function scenarios(client: ClientCredentials): Scenario<unknown>[] {
       );
     },
   };
-  return [password, wrongPassword, refresh, clientCredentials, authorizer, revocation] as Scenario<unknown>[];
+  return [
+    password,
+    passwordLockoutOff,
+    wrongPassword,
+    refresh,
+    clientCredentials,
+    authorizer,
+    revocation,
+  ] as Scenario<unknown>[];
 }

@@ -1,11 +1,11 @@
 import autocannon from 'autocannon';
-import { BENCH_USER } from './bench-users';
+import { benchUser } from './bench-users';
 import { type DynamoDbCallCounts, perRequest, subtractCounts } from './dynamodb-call-counter';
 import { basicAuthorization } from './in-process-lambdas';
 import type { BenchService, ServiceUsage } from './start-bench-service';
 import { round } from './stats';
 
-export type LoadOperation = 'password' | 'refresh_token' | 'me';
+export type LoadOperation = 'password' | 'client_credentials' | 'refresh_token' | 'me';
 
 export interface LoadOptions {
   readonly connections: number;
@@ -49,7 +49,9 @@ const ACCESS_TOKEN_POOL = 64;
 /**
  * One operation at fixed concurrency for a fixed time with autocannon, from this process to the
  * service's process over loopback:
- * - `password`: the same user's password grant, again and again (AuthCheck hook on every request);
+ * - `password`: password grants, each for the next of `BENCH_USER_COUNT` users in turn (AuthCheck hook
+ *   on every request), as real traffic is spread over users;
+ * - `client_credentials`: the client's own token, again and again (no hook, no refresh token);
  * - `refresh_token`: every request presents a refresh token that is current at that moment. A pool of
  *   tokens is issued before the run (not measured); each successful answer's new refresh token goes back
  *   into the pool, so the chains rotate as real clients' would, and a failed refresh costs its chain;
@@ -122,13 +124,30 @@ async function requestsFor(
   connections: number,
 ): Promise<autocannon.Request[]> {
   const tokenHeaders = { 'content-type': FORM, authorization: basicAuthorization(target.client) };
-  const passwordBody = new URLSearchParams({
-    grant_type: 'password',
-    username: BENCH_USER.username,
-    password: BENCH_USER.password,
-  }).toString();
   if (operation === 'password') {
-    return [{ method: 'POST', path: '/oauth2/token', headers: tokenHeaders, body: passwordBody }];
+    let nextUser = 0;
+    return [
+      {
+        method: 'POST',
+        path: '/oauth2/token',
+        headers: tokenHeaders,
+        setupRequest: (request) => {
+          const user = benchUser(nextUser++);
+          return {
+            ...request,
+            body: new URLSearchParams({
+              grant_type: 'password',
+              username: user.username,
+              password: user.password,
+            }).toString(),
+          };
+        },
+      },
+    ];
+  }
+  if (operation === 'client_credentials') {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
+    return [{ method: 'POST', path: '/oauth2/token', headers: tokenHeaders, body }];
   }
   const issued = await issueTokens(
     target,
@@ -179,14 +198,17 @@ interface IssuedTokens {
 /** `count` password grants, eight at a time (set-up, not measured). */
 async function issueTokens(target: LoadTarget, count: number): Promise<IssuedTokens[]> {
   const issued: IssuedTokens[] = [];
+  let nextUser = 0;
   const one = async (): Promise<void> => {
+    // Spread over the users: one user logging in from every connection would meet its lockout budget.
+    const user = benchUser(nextUser++);
     const response = await fetch(`${target.url}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': FORM, authorization: basicAuthorization(target.client) },
       body: new URLSearchParams({
         grant_type: 'password',
-        username: BENCH_USER.username,
-        password: BENCH_USER.password,
+        username: user.username,
+        password: user.password,
       }),
     });
     const body = (await response.json()) as Partial<IssuedTokens>;

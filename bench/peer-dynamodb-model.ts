@@ -11,7 +11,9 @@ export interface PeerHook {
   readonly secret: string;
 }
 
-type PeerModel = OAuth2Server.PasswordModel & OAuth2Server.RefreshTokenModel;
+type PeerModel = OAuth2Server.PasswordModel &
+  OAuth2Server.RefreshTokenModel &
+  OAuth2Server.ClientCredentialsModel;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 const AUTH_CHECK_TIMEOUT_MS = 3000;
@@ -71,6 +73,11 @@ export function createPeerDynamoDbModel(doc: DynamoDBDocumentClient, hook: PeerH
       const answer = (await response.json()) as { user_id?: unknown };
       const userId = answer.user_id;
       return typeof userId === 'string' || typeof userId === 'number' ? { id: userId } : false;
+    },
+
+    // client_credentials: the client acts for itself (RFC 6749 §4.4), no lookup needed.
+    async getUserFromClient(client) {
+      return { id: client.id };
     },
 
     async saveToken(token, client, user) {
@@ -170,7 +177,7 @@ export async function registerPeerClient(
       Item: {
         clientId,
         secretHash: sha256(clientSecret).toString('base64url'),
-        grants: ['password', 'refresh_token'],
+        grants: ['password', 'refresh_token', 'client_credentials'],
       },
     }),
   );

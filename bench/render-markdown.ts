@@ -1,4 +1,5 @@
 import type { BenchResults } from './bench-results';
+import { ASSUMPTIONS, PRICES } from './cost-per-million';
 import { describeCalls } from './dynamodb-call-counter';
 import { ratio } from './stats';
 
@@ -90,11 +91,14 @@ export function renderMarkdown(results: BenchResults): string {
       'Counted by a middleware on the handlers’ own SDK clients; cold = first call of a freshly built Lambda.',
       '',
       table(
-        ['operation', 'cold', 'warm'],
+        ['operation', 'cold', 'warm', 'round trips in a row (warm)'],
         results.dynamoDbCalls.map((e) => [
           e.operation,
           `${e.cold.calls}: ${describeCalls(e.cold)}`,
           `${e.warm.calls}: ${describeCalls(e.warm)}${e.warmStable ? '' : ' (varies)'}`,
+          e.warmRoundTrips === undefined
+            ? '–'
+            : `${e.warmRoundTrips.dynamodb} DynamoDB + ${e.warmRoundTrips.hook} AuthCheck`,
         ]),
       ),
       '',
@@ -122,14 +126,42 @@ export function renderMarkdown(results: BenchResults): string {
         `(${cold.baselineMs} ms). Loading the DynamoDB SDK alone: ${cold.sdkFloorMs} ms.`,
       '',
       table(
-        ['Lambda', 'bundle kB', 'gzip kB', 'init ms', 'SDK packages loaded'],
+        [
+          'Lambda',
+          'bundle kB',
+          'gzip kB',
+          'init ms (runtime SDK, as deployed)',
+          'SDK bundled + minified: kB / init ms',
+          'SDK packages loaded',
+        ],
         cold.bundles.map((b) => [
           b.lambda,
           kb(b.bundleBytes),
           kb(b.gzipBytes),
           b.error === undefined ? b.initMs : `failed: ${b.error}`,
+          b.sdkBundled === undefined
+            ? '–'
+            : `${kb(b.sdkBundled.bundleBytes)} / ${b.sdkBundled.error === undefined ? b.sdkBundled.initMs : 'failed'}`,
           b.externals.join(', ') || '–',
         ]),
+      ),
+      '',
+    );
+  }
+
+  if (results.costs !== undefined && results.costs.length > 0) {
+    out.push(
+      '## Cost per million (US East, on-demand)',
+      '',
+      `Prices read on ${PRICES.readOn}: API Gateway REST $${PRICES.apiGatewayRestPerMillion} per million requests; ` +
+        `Lambda $${PRICES.lambdaRequestsPerMillion} per million requests + $${PRICES.lambdaPerGbSecond} per GB-second (arm64); ` +
+        `DynamoDB $${PRICES.dynamoDbPerMillionWrites} per million write units, $${PRICES.dynamoDbPerMillionReads} per million read units. ` +
+        `Billed duration = measured server CPU + ${ASSUMPTIONS.dynamoDbRoundTripMs} ms per DynamoDB round trip and ` +
+        `${ASSUMPTIONS.authCheckRoundTripMs} ms per AuthCheck round trip on the critical path (assumed: dynalite on loopback is not DynamoDB).`,
+      '',
+      table(
+        ['operation', 'API Gateway $', 'Lambda $', 'DynamoDB $', 'total $ per million', 'basis'],
+        results.costs.map((c) => [c.operation, c.apiGateway, c.lambda, c.dynamoDb, c.total, c.basis]),
       ),
       '',
     );

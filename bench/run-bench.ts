@@ -13,6 +13,7 @@ import { parseBenchOptions } from './bench-options';
 import type { BenchResults, BenchSection } from './bench-results';
 import { measureColdStart } from './cold-start';
 import { measureCoreLatency } from './core-latency';
+import { costPerMillion } from './cost-per-million';
 import { describeMachine } from './describe-machine';
 import { describeCalls } from './dynamodb-call-counter';
 import { measureDynamoDbCallsPerOperation } from './dynamodb-calls-per-operation';
@@ -141,7 +142,11 @@ const measured: Omit<BenchResults, 'targets'> = {
   ...(Object.keys(profiles).length > 0 && { profiles }),
   errors,
 };
-const results: BenchResults = { ...measured, targets: evaluateTargets(measured) };
+const results: BenchResults = {
+  ...measured,
+  targets: evaluateTargets(measured),
+  costs: costPerMillion(measured),
+};
 const markdown = renderMarkdown(results);
 // A profiled run's timings are perturbed by the profiler: it never replaces the published figures.
 const name = profileDir === undefined ? 'latest' : 'profiled';

@@ -22,7 +22,8 @@ async function startOurs(): Promise<{ url: string; client: ClientCredentials; cl
     dynamodbEndpoint,
     authCheckUrl: hook.url,
     authCheckSecret: hook.secret,
-    environment: { LOG_LEVEL: 'SILENT' },
+    // BENCH_SERVICE_ENVIRONMENT: settings of this run (e.g. LOCKOUT_THRESHOLD=0), as JSON.
+    environment: { LOG_LEVEL: 'SILENT', ...JSON.parse(process.env.BENCH_SERVICE_ENVIRONMENT ?? '{}') },
     demoClient: false,
   });
   // The client is created the way a deployer does it: the admin function over the Invoke API.

@@ -4,7 +4,38 @@ import { type LoadOperation, type LoadOptions, type LoadResult, runLoadScenario 
 import { type ServiceKind, startBenchService } from './start-bench-service';
 import { median, ratio, round } from './stats';
 
-export const LOAD_OPERATIONS: readonly LoadOperation[] = ['password', 'refresh_token', 'me'];
+export const LOAD_OPERATIONS: readonly LoadOperation[] = [
+  'password',
+  'client_credentials',
+  'refresh_token',
+  'me',
+];
+
+/**
+ * A row of the side-by-side: `password` is ours with the lockout off (`LOCKOUT_THRESHOLD=0`, the same
+ * work as the peer, which has no lockout); `password_lockout` is ours with the lockout on (the deployed
+ * default) against the same peer figures, so the lockout's cost shows on its own line.
+ */
+export type SideBySideRow = LoadOperation | 'password_lockout';
+export const SIDE_BY_SIDE_ROWS: readonly SideBySideRow[] = [
+  'password',
+  'password_lockout',
+  'client_credentials',
+  'refresh_token',
+  'me',
+];
+
+/** The sides measured in each round: which service, its settings, and which rows it supplies. */
+const SIDES: ReadonlyArray<{
+  readonly side: 'ours' | 'ours_lockout' | 'peer';
+  readonly kind: ServiceKind;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly operations: readonly LoadOperation[];
+}> = [
+  { side: 'ours', kind: 'ours', environment: { LOCKOUT_THRESHOLD: '0' }, operations: LOAD_OPERATIONS },
+  { side: 'ours_lockout', kind: 'ours', operations: ['password'] },
+  { side: 'peer', kind: 'peer', operations: LOAD_OPERATIONS },
+];
 
 export interface SideSummary {
   /** Medians over the rounds. */
@@ -21,7 +52,7 @@ export interface SideSummary {
 }
 
 export interface SideBySideOperation {
-  readonly operation: LoadOperation;
+  readonly operation: SideBySideRow;
   readonly ours: SideSummary;
   readonly peer: SideSummary;
   /** Median over the rounds of ours/peer within the round (same backend, minutes apart). */
@@ -33,7 +64,7 @@ export interface SideBySideOperation {
 
 /**
  * Both services under the same load, `rounds` times. Each round starts a fresh backend (dynalite and
- * hook) and runs one side then the other in their own processes, alternating which goes first. With
+ * hook) and runs each side (`SIDES`) in its own process, alternating which goes first. With
  * `cpuProfileDir`, each server process leaves a CPU profile in `<dir>/<side>-round<n>/`.
  */
 export async function measureSideBySide(
@@ -41,32 +72,30 @@ export async function measureSideBySide(
   load: LoadOptions,
   cpuProfileDir?: string,
 ): Promise<SideBySideOperation[]> {
-  const results = new Map<LoadOperation, Array<Partial<Record<ServiceKind, LoadResult>>>>(
-    LOAD_OPERATIONS.map((operation) => [operation, []]),
-  );
+  /** results[side][operation][round] */
+  const results = new Map<string, LoadResult[]>();
+  const key = (side: string, operation: LoadOperation) => `${side} ${operation}`;
   for (let round = 0; round < rounds; round += 1) {
     const backend = await startBenchBackend();
     try {
-      const order: ServiceKind[] = round % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours'];
-      for (const kind of order) {
-        const service = await startBenchService(
-          kind,
-          backend,
-          cpuProfileDir === undefined
+      const order = round % 2 === 0 ? SIDES : [...SIDES].reverse();
+      for (const { side, kind, environment, operations } of order) {
+        const service = await startBenchService(kind, backend, {
+          ...(environment === undefined ? {} : { environment }),
+          ...(cpuProfileDir === undefined
             ? {}
-            : { cpuProfileDir: join(cpuProfileDir, `${kind}-round${round + 1}`) },
-        );
+            : { cpuProfileDir: join(cpuProfileDir, `${side}-round${round + 1}`) }),
+        });
         try {
-          for (const operation of LOAD_OPERATIONS) {
+          for (const operation of operations) {
             const result = await runLoadScenario(
               { ...service, backendCpuMicros: backend.cpuMicros },
               operation,
               load,
             );
-            const perRound = results.get(operation) as Array<Partial<Record<ServiceKind, LoadResult>>>;
-            perRound[round] = { ...perRound[round], [kind]: result };
+            results.set(key(side, operation), [...(results.get(key(side, operation)) ?? []), result]);
             console.log(
-              `  round ${round + 1} ${kind.padEnd(4)} ${operation.padEnd(13)} ${String(result.rps).padStart(6)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms`,
+              `  round ${round + 1} ${side.padEnd(12)} ${operation.padEnd(18)} ${String(result.rps).padStart(6)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms`,
             );
           }
         } finally {
@@ -77,29 +106,28 @@ export async function measureSideBySide(
       await backend.stop();
     }
   }
-  return LOAD_OPERATIONS.map((operation) => {
-    const paired = (results.get(operation) ?? []).map((r) => ({
-      ours: r.ours as LoadResult,
-      peer: r.peer as LoadResult,
-    }));
-    const summary = (side: 'ours' | 'peer'): SideSummary => {
-      const runs = paired.map((pair) => pair[side]);
-      const last = runs.at(-1) as LoadResult;
-      return {
-        rps: round(median(runs.map((r) => r.rps))),
-        p50Ms: median(runs.map((r) => r.p50Ms)),
-        p99Ms: median(runs.map((r) => r.p99Ms)),
-        serverCpuUsPerRequest: round(median(runs.map((r) => r.serverCpuUsPerRequest))),
-        backendCpuUsPerRequest: round(median(runs.map((r) => r.backendCpuUsPerRequest))),
-        dynamoDbCallsPerRequest: median(runs.map((r) => r.dynamoDbCallsPerRequest.calls)),
-        dynamoDbCalls: last.dynamoDbCallsPerRequest.byOperation,
-        failures: runs.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-      };
-    };
+  const summary = (runs: readonly LoadResult[]): SideSummary => {
+    const last = runs.at(-1) as LoadResult;
     return {
-      operation,
-      ours: summary('ours'),
-      peer: summary('peer'),
+      rps: round(median(runs.map((r) => r.rps))),
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      serverCpuUsPerRequest: round(median(runs.map((r) => r.serverCpuUsPerRequest))),
+      backendCpuUsPerRequest: round(median(runs.map((r) => r.backendCpuUsPerRequest))),
+      dynamoDbCallsPerRequest: median(runs.map((r) => r.dynamoDbCallsPerRequest.calls)),
+      dynamoDbCalls: last.dynamoDbCallsPerRequest.byOperation,
+      failures: runs.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+    };
+  };
+  return SIDE_BY_SIDE_ROWS.map((row) => {
+    const operation: LoadOperation = row === 'password_lockout' ? 'password' : row;
+    const ours = results.get(key(row === 'password_lockout' ? 'ours_lockout' : 'ours', operation)) ?? [];
+    const peer = results.get(key('peer', operation)) ?? [];
+    const paired = ours.map((result, index) => ({ ours: result, peer: peer[index] as LoadResult }));
+    return {
+      operation: row,
+      ours: summary(ours),
+      peer: summary(peer),
       rpsRatio: median(paired.map((pair) => ratio(pair.ours.rps, pair.peer.rps))),
       p50Ratio: median(paired.map((pair) => ratio(pair.ours.p50Ms, pair.peer.p50Ms))),
       p99Ratio: median(paired.map((pair) => ratio(pair.ours.p99Ms, pair.peer.p99Ms))),

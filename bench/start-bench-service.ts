@@ -43,7 +43,11 @@ export interface BenchService {
 export async function startBenchService(
   kind: ServiceKind,
   backend: BenchBackend,
-  options: { readonly cpuProfileDir?: string } = {},
+  options: {
+    readonly cpuProfileDir?: string;
+    /** Lambda settings for our side (the local stack's environment), e.g. `LOCKOUT_THRESHOLD`. */
+    readonly environment?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<BenchService> {
   const child = await forkBenchChild<ServiceReady>('./service-process.ts', [kind], {
     ...process.env,
@@ -51,6 +55,7 @@ export async function startBenchService(
     BENCH_DYNAMODB_ENDPOINT: backend.dynamodbEndpoint,
     BENCH_HOOK_URL: backend.hookUrl,
     BENCH_HOOK_SECRET: backend.hookSecret,
+    BENCH_SERVICE_ENVIRONMENT: JSON.stringify(options.environment ?? {}),
   });
   return {
     kind,

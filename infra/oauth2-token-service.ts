@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -15,6 +16,9 @@ import {
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
 } from '../lambdas/store/table-definitions';
+import { AdminAccess } from './admin-access';
+import { ApiProtection } from './api-protection';
+import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer';
 import { ServiceFunction } from './service-function';
 import { SigningKeys } from './signing-keys';
 import type { HookTarget, StageConfig } from './stage-config';
@@ -31,6 +35,7 @@ export const DISABLE_CLIENT_SECOND_SWEEP_SECONDS = TOKEN_TIMEOUT_SECONDS + 2;
 export type OAuth2TokenServiceProps = StageConfig;
 
 const REALM = 'oauth2';
+const STAGE_NAME = 'prod';
 
 /** The one managed policy API Gateway's account-level logging role needs (cdk-nag finding id). */
 export const API_GATEWAY_CLOUDWATCH_ROLE_FINDING =
@@ -46,6 +51,8 @@ export class OAuth2TokenService extends Construct {
   readonly clientsTable: dynamodb.Table;
   readonly grantsTable: dynamodb.Table;
   readonly hookSecret: secretsmanager.Secret;
+  /** Keys usernames' lockout state (HMAC); read by the token and admin functions only. */
+  readonly lockoutKeySecret: secretsmanager.Secret;
   readonly tokenFunction: ServiceFunction;
   readonly revocationFunction: ServiceFunction;
   readonly introspectionFunction: ServiceFunction;
@@ -60,10 +67,17 @@ export class OAuth2TokenService extends Construct {
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
+  /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
+  readonly authorizerCacheTtlSeconds: number;
+  /** Method throttles, token reserved concurrency, optional WAF. */
+  readonly protection: ApiProtection;
+  /** Present with `adminInvokerArns`. */
+  readonly adminAccess?: AdminAccess;
 
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
     const retain = props.retainData;
+    this.authorizerCacheTtlSeconds = props.authorizerCacheTtlSeconds;
 
     const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -103,6 +117,20 @@ export class OAuth2TokenService extends Construct {
         'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
     });
 
+    // Generated here and never shown: only the token and admin functions read it (grantRead below),
+    // by ARN; no environment value or output holds the secret itself.
+    this.lockoutKeySecret = new secretsmanager.Secret(this, 'LockoutKeySecret', {
+      description:
+        'HMAC-SHA256 key of the password lockout state, so the table holds no reversible username hash',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.lockoutKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the lockout key only forgets current lockout counters (a new key finds no state); there is nothing to rotate for, and no rotation Lambda is worth its cost here.',
+    });
+    const lockoutKey = { LOCKOUT_KEY_SECRET_ARN: this.lockoutKeySecret.secretArn };
+
     const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
     const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
 
@@ -117,21 +145,23 @@ export class OAuth2TokenService extends Construct {
         ...common,
         ACCESS_TOKEN_TTL_SECONDS: String(props.accessTokenTtlSeconds),
         REFRESH_TOKEN_TTL_SECONDS: String(props.refreshTokenTtlSeconds),
+        REFRESH_TOKEN_MAX_LIFETIME_SECONDS: String(props.refreshTokenMaxLifetimeSeconds),
         REFRESH_REUSE_GRACE_SECONDS: String(props.refreshReuseGraceSeconds),
         LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
         LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
         LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        ...(props.lockoutThreshold > 0 ? lockoutKey : {}),
         ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
       },
     });
     this.allow(this.tokenFunction, this.clientsTable, ['dynamodb:GetItem']);
-    // DeleteItem clears a username's lockout item after a successful sign-in; it never touches grants.
+    // The lockout is conditional UpdateItems (and a PutItem over expired state); it deletes nothing.
     this.allow(this.tokenFunction, this.grantsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
     ]);
+    if (props.lockoutThreshold > 0) this.lockoutKeySecret.grantRead(this.tokenFunction.role);
     this.wireHook(this.tokenFunction, props.authCheck);
 
     this.revocationFunction = new ServiceFunction(this, 'Revocation', {
@@ -161,7 +191,7 @@ export class OAuth2TokenService extends Construct {
       description: 'Authorization server metadata (GET /.well-known/oauth-authorization-server, RFC 8414)',
       memorySize: 128,
       timeout: Duration.seconds(5),
-      // ISSUER is added below, once the API (whose URL it is by default) exists.
+      // ISSUER is added once the API exists (see issuerUrl): the handler never derives it from Host.
       environment: { LOG_LEVEL: props.logLevel },
     });
 
@@ -191,10 +221,15 @@ export class OAuth2TokenService extends Construct {
       timeout: Duration.seconds(120),
       environment: {
         ...tables,
+        ...lockoutKey,
         LOG_LEVEL: props.logLevel,
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+        // create-client refuses per-client access-token lifetimes below the authorizer cache.
+        AUTHORIZER_CACHE_TTL_SECONDS: String(props.authorizerCacheTtlSeconds),
       },
     });
+    // unlock-username finds the key the token function counts under.
+    this.lockoutKeySecret.grantRead(this.adminFunction.role);
     this.allow(this.adminFunction, this.clientsTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -202,7 +237,8 @@ export class OAuth2TokenService extends Construct {
       'dynamodb:Scan',
     ]);
     // UpdateItem revokes grants; DeleteItem clears a username's lockout item (unlock-username).
-    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    this.allow(this.adminFunction, this.grantsTable, ['dynamodb:UpdateItem']);
+    this.allowLockoutDelete(this.adminFunction);
     this.adminFunction.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
@@ -252,13 +288,8 @@ export class OAuth2TokenService extends Construct {
     SigningKeys.grantReadPublicKeys(this.jwksFunction, this.grantsTable);
 
     this.api = this.createApi(props);
-    // The issuer without the API's stage: restApiId + the stage name, so the functions the API
-    // integrates can carry it without a dependency cycle through the deployment.
-    this.issuer =
-      props.issuer?.replace(/\/+$/, '') ??
-      (props.customDomain !== undefined
-        ? `https://${props.customDomain.domainName}`
-        : `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}/prod`);
+    this.issuer = this.issuerUrl(props);
+    // JWTs carry the metadata's issuer; the authorizer checks it.
     for (const fn of [this.tokenFunction, this.authorizerFunction, this.metadataFunction]) {
       fn.function.addEnvironment('ISSUER', this.issuer);
     }
@@ -307,8 +338,9 @@ export class OAuth2TokenService extends Construct {
         handler: this.authorizerFunction.function,
         // API Gateway only caches when every identity source is present; a cookie-only request has no
         // Authorization header, so with a session check there is no identity source and no cache.
-        identitySources:
-          props.sessionCheck === undefined ? [apigateway.IdentitySource.header('Authorization')] : [],
+        // Otherwise the cache key is token + method + resource path: one route's decision (Allow or
+        // Deny against its requirements) is never reused for another route.
+        identitySources: props.sessionCheck === undefined ? [...BEARER_IDENTITY_SOURCES] : [],
         resultsCacheTtl: Duration.seconds(
           props.sessionCheck === undefined ? props.authorizerCacheTtlSeconds : 0,
         ),
@@ -330,6 +362,23 @@ export class OAuth2TokenService extends Construct {
         id: 'AwsSolutions-COG4',
         reason:
           'Protected by this service’s own Lambda authorizer (OAuth 2.0 bearer tokens), by design not Cognito.',
+      });
+    }
+
+    // After every route: a method throttle for a path the API lacks would fail the deployment.
+    this.protection = new ApiProtection(this, 'Protection', {
+      api: this.api,
+      tokenFunction: this.tokenFunction.function,
+      endpointThrottles: props.endpointThrottles,
+      ...(props.tokenReservedConcurrency === undefined
+        ? {}
+        : { tokenReservedConcurrency: props.tokenReservedConcurrency }),
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+    });
+    if (props.adminInvokerArns !== undefined) {
+      this.adminAccess = new AdminAccess(this, 'AdminAccess', {
+        adminFunction: this.adminFunction.function,
+        invokerArns: props.adminInvokerArns,
       });
     }
 
@@ -363,6 +412,18 @@ export class OAuth2TokenService extends Construct {
     });
   }
 
+  /**
+   * The RFC 8414 issuer: configured, else the custom domain, else the execute-api URL with its stage.
+   * Built from the API id and region, not from the stage resource: the function would then depend on
+   * the stage, the stage on the deployment, the deployment on the method, and the method on the function.
+   */
+  private issuerUrl(props: OAuth2TokenServiceProps): string {
+    if (props.issuer !== undefined) return props.issuer;
+    if (props.customDomain !== undefined) return `https://${props.customDomain.domainName}`;
+    const stack = Stack.of(this);
+    return `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+  }
+
   /** With a custom domain the execute-api hostname is disabled: the URLs to publish are the domain's. */
   private endpointUrl(path: string, props: OAuth2TokenServiceProps): string {
     return props.customDomain === undefined
@@ -379,6 +440,20 @@ export class OAuth2TokenService extends Construct {
     return hook.kind === 'http'
       ? { [`${prefix}_URL`]: hook.url, [`${prefix}_SECRET_ARN`]: this.hookSecret.secretArn }
       : { [`${prefix}_FUNCTION_NAME`]: hook.functionArn };
+  }
+
+  /**
+   * DeleteItem on the grants table only for lockout items: `dynamodb:LeadingKeys` limits the
+   * partition keys a request may name to `lockout#…`, so a compromised function cannot delete grants.
+   */
+  private allowLockoutDelete(fn: ServiceFunction): void {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.grantsTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] } },
+      }),
+    );
   }
 
   /** The secret for an HTTP hook, invoke on exactly that function for a Lambda hook. */
@@ -404,7 +479,7 @@ export class OAuth2TokenService extends Construct {
       // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       deployOptions: {
-        stageName: 'prod',
+        stageName: STAGE_NAME,
         throttlingRateLimit: props.throttle.rateLimit,
         throttlingBurstLimit: props.throttle.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
@@ -453,11 +528,13 @@ export class OAuth2TokenService extends Construct {
       reason:
         'Requests are validated by the handlers, which must answer RFC 6749 JSON errors; API Gateway validators cannot.',
     });
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'WAF is left to the deployer (account-wide web ACLs); stage throttling and per-username lockout are built in.',
-    });
+    if (props.waf === undefined) {
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is opt-in (cdk.json "waf": { "perIpRateLimit": N }) or left to an account-wide web ACL; method throttles and per-username lockout are built in.',
+      });
+    }
     Validations.of(api).acknowledge({
       id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
       reason:
@@ -472,12 +549,8 @@ export class OAuth2TokenService extends Construct {
     const json = (error: string, description: string) => ({
       'application/json': JSON.stringify({ error, error_description: description }),
     });
-    api.addGatewayResponse('Unauthorized', {
-      type: apigateway.ResponseType.UNAUTHORIZED,
-      statusCode: '401',
-      responseHeaders: { ...noStore, 'WWW-Authenticate': `'Bearer realm="${REALM}", error="invalid_token"'` },
-      templates: json('invalid_token', 'The access token is missing, invalid, expired or revoked'),
-    });
+    // UNAUTHORIZED (401 invalid_token) and ACCESS_DENIED (403 insufficient_scope, the authorizer's Deny).
+    addBearerGatewayResponses(api, REALM);
     api.addGatewayResponse('AuthorizerFailure', {
       type: apigateway.ResponseType.AUTHORIZER_FAILURE,
       statusCode: '503',

@@ -3,6 +3,11 @@ export type HookTarget =
   | { readonly kind: 'http'; readonly url: string }
   | { readonly kind: 'lambda'; readonly functionArn: string };
 
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 export interface CustomDomain {
   readonly domainName: string;
   /** ACM certificate in the stack's region covering `domainName`. */
@@ -17,6 +22,8 @@ export interface StageConfig {
   readonly sessionCheck?: HookTarget;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** Security-relevant: the absolute cap of a login, from the grant's creation, however often refreshed. */
+  readonly refreshTokenMaxLifetimeSeconds: number;
   readonly refreshReuseGraceSeconds: number;
   /**
    * Security-relevant: per-username lockout of the password grant after `lockoutThreshold`
@@ -27,7 +34,12 @@ export interface StageConfig {
   readonly lockoutMaxSeconds: number;
   /** Security-relevant: only an explicit `false` disables the handlers' TLS check. */
   readonly requireSsl: boolean;
-  /** API Gateway's authorizer result cache, 0–3600 s (0 = every request is checked). */
+  /**
+   * Security-relevant: API Gateway's authorizer result cache, 0–3600 s. Default 0: every request is
+   * checked, so revocation, rotation, `disable-client` and expiry take effect on the next request.
+   * With N > 0 a revoked or expired token may keep passing for up to N s. Never more than
+   * `accessTokenTtlSeconds` (checked here); the admin function refuses shorter per-client lifetimes.
+   */
   readonly authorizerCacheTtlSeconds: number;
   readonly customDomain?: CustomDomain;
   /** RFC 8414 issuer; default: the custom domain, else the API's base URL as requested. */
@@ -36,7 +48,31 @@ export interface StageConfig {
   readonly demoRoute: boolean;
   /** Retain tables (deletion protection, RETAIN removal policy). `false` only for throwaway dev stacks. */
   readonly retainData: boolean;
-  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Stage-wide API Gateway throttle (requests per second, burst). */
+  readonly throttle: Throttle;
+  /**
+   * Own method throttles, so a flood on one endpoint cannot use up the stage-wide limit of the
+   * others: `token` (POST /oauth2/token), `authorize` (/oauth2/authorize, once that route exists),
+   * `revokeIntrospect` (/oauth2/revoke and /oauth2/introspect, each).
+   */
+  readonly endpointThrottles: {
+    readonly token: Throttle;
+    readonly authorize: Throttle;
+    readonly revokeIntrospect: Throttle;
+  };
+  /**
+   * Reserved concurrency of the token function: guaranteed to it (other functions of the account
+   * cannot take it) and its ceiling. Absent (default): unreserved, sharing the account's pool.
+   */
+  readonly tokenReservedConcurrency?: number;
+  /** An AWS WAF web ACL on the stage, blocking an IP above `perIpRateLimit` requests per 5 minutes. */
+  readonly waf?: { readonly perIpRateLimit: number };
+  /**
+   * Security-relevant: the IAM role/user ARNs that may invoke the admin function (a resource-based
+   * permission each, plus the guard policy of the README for everyone else). Absent: no restriction
+   * beyond IAM.
+   */
+  readonly adminInvokerArns?: readonly string[];
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** `opaque` (default) or `jwt` (RFC 9068); a client's `access_token_format` overrides it. */
   readonly accessTokenFormat: 'opaque' | 'jwt';
@@ -63,15 +99,21 @@ const DEFAULTS = {
   stackName: 'OAuth2TokenService',
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
+  refreshTokenMaxLifetimeSeconds: 90 * 24 * 3600,
   refreshReuseGraceSeconds: 0,
   lockoutThreshold: 5,
   lockoutBaseSeconds: 60,
   lockoutMaxSeconds: 900,
   requireSsl: true,
-  authorizerCacheTtlSeconds: 300,
+  authorizerCacheTtlSeconds: 0,
   demoRoute: true,
   retainData: true,
   throttle: { rateLimit: 50, burstLimit: 100 },
+  endpointThrottles: {
+    token: { rateLimit: 25, burstLimit: 50 },
+    authorize: { rateLimit: 10, burstLimit: 20 },
+    revokeIntrospect: { rateLimit: 10, burstLimit: 20 },
+  },
   logLevel: 'INFO',
   accessTokenFormat: 'opaque',
   jwtRevocationCheck: false,
@@ -87,9 +129,18 @@ const KNOWN_KEYS = new Set([
   'authCheck',
   'sessionCheck',
   'customDomain',
+  'tokenReservedConcurrency',
+  'waf',
+  'adminInvokerArns',
   'accessTokenAudience',
   'authorizerJwtAudience',
 ]);
+
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
+
+type IntegerKey = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never;
+}[keyof typeof DEFAULTS];
 
 const LAMBDA_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
@@ -123,7 +174,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
     ...DEFAULTS,
     ...(accessTokenFormat === 'jwt' ? { accessTokenTtlSeconds: JWT_ACCESS_TOKEN_TTL_SECONDS } : {}),
   };
-  const integer = (key: keyof typeof DEFAULTS, min: number, max: number): number => {
+  const integer = (key: IntegerKey, min: number, max: number): number => {
     const v = value[key] ?? defaults[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       problems.push(`${key} must be an integer from ${min} to ${max}`);
@@ -147,7 +198,17 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const authCheck = parseHook(value.authCheck, 'authCheck', problems, true);
   const sessionCheck = parseHook(value.sessionCheck, 'sessionCheck', problems, false);
   const customDomain = parseCustomDomain(value.customDomain, problems);
-  const throttle = parseThrottle(value.throttle, problems);
+  const throttle = parseThrottle(value.throttle, 'throttle', DEFAULTS.throttle, problems);
+  const endpointThrottles = parseEndpointThrottles(value.endpointThrottles, problems);
+  const tokenReservedConcurrency = parseOptionalInteger(
+    value.tokenReservedConcurrency,
+    'tokenReservedConcurrency',
+    1,
+    1000,
+    problems,
+  );
+  const waf = parseWaf(value.waf, problems);
+  const adminInvokerArns = parseAdminInvokers(value.adminInvokerArns, problems);
   const issuer = parseIssuer(value.issuer, problems);
   const accessTokenAudience = value.accessTokenAudience;
   if (
@@ -178,6 +239,7 @@ export function parseStageConfig(raw: unknown): StageConfig {
     ...(sessionCheck === undefined ? {} : { sessionCheck }),
     accessTokenTtlSeconds: integer('accessTokenTtlSeconds', 60, 24 * 3600),
     refreshTokenTtlSeconds: integer('refreshTokenTtlSeconds', 60, 365 * 24 * 3600),
+    refreshTokenMaxLifetimeSeconds: integer('refreshTokenMaxLifetimeSeconds', 60, 10 * 365 * 24 * 3600),
     refreshReuseGraceSeconds: integer('refreshReuseGraceSeconds', 0, 300),
     lockoutThreshold: integer('lockoutThreshold', 0, 100),
     lockoutBaseSeconds: integer('lockoutBaseSeconds', 1, 3600),
@@ -189,6 +251,10 @@ export function parseStageConfig(raw: unknown): StageConfig {
     demoRoute: boolean('demoRoute'),
     retainData: boolean('retainData'),
     throttle,
+    endpointThrottles,
+    ...(tokenReservedConcurrency === undefined ? {} : { tokenReservedConcurrency }),
+    ...(waf === undefined ? {} : { waf }),
+    ...(adminInvokerArns === undefined ? {} : { adminInvokerArns }),
     logLevel: logLevel as StageConfig['logLevel'],
     accessTokenFormat: accessTokenFormat as StageConfig['accessTokenFormat'],
     ...(typeof accessTokenAudience === 'string' ? { accessTokenAudience } : {}),
@@ -200,6 +266,12 @@ export function parseStageConfig(raw: unknown): StageConfig {
   // Only between two valid values: an out-of-range one is already reported.
   if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
     problems.push('lockoutMaxSeconds must be at least lockoutBaseSeconds');
+  }
+  // A cached Allow must never outlive the token it was decided for.
+  if (problems.length === 0 && config.authorizerCacheTtlSeconds > config.accessTokenTtlSeconds) {
+    problems.push(
+      'authorizerCacheTtlSeconds must not exceed accessTokenTtlSeconds: a cached decision would outlive the token',
+    );
   }
   if (problems.length > 0) throw new StageConfigError(problems);
   return Object.freeze(config);
@@ -268,12 +340,12 @@ function parseCustomDomain(raw: unknown, problems: string[]): CustomDomain | und
   return { domainName, certificateArn };
 }
 
-function parseThrottle(raw: unknown, problems: string[]): StageConfig['throttle'] {
-  if (raw === undefined) return DEFAULTS.throttle;
+function parseThrottle(raw: unknown, key: string, fallback: Throttle, problems: string[]): Throttle {
+  if (raw === undefined) return fallback;
   const throttle = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const { rateLimit, burstLimit } = throttle;
   if (typeof rateLimit !== 'number' || rateLimit < 1 || rateLimit > 10_000) {
-    problems.push('throttle.rateLimit must be a number of requests per second from 1 to 10000');
+    problems.push(`${key}.rateLimit must be a number of requests per second from 1 to 10000`);
   }
   if (
     typeof burstLimit !== 'number' ||
@@ -281,9 +353,86 @@ function parseThrottle(raw: unknown, problems: string[]): StageConfig['throttle'
     burstLimit < 1 ||
     burstLimit > 5000
   ) {
-    problems.push('throttle.burstLimit must be an integer from 1 to 5000');
+    problems.push(`${key}.burstLimit must be an integer from 1 to 5000`);
   }
   return { rateLimit: Number(rateLimit), burstLimit: Number(burstLimit) };
+}
+
+function parseEndpointThrottles(raw: unknown, problems: string[]): StageConfig['endpointThrottles'] {
+  const defaults = DEFAULTS.endpointThrottles;
+  if (raw === undefined) return defaults;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('endpointThrottles must be an object with token, authorize and/or revokeIntrospect');
+    return defaults;
+  }
+  const value = raw as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(defaults, key)) problems.push(`unknown key "endpointThrottles.${key}"`);
+  }
+  return {
+    token: parseThrottle(value.token, 'endpointThrottles.token', defaults.token, problems),
+    authorize: parseThrottle(value.authorize, 'endpointThrottles.authorize', defaults.authorize, problems),
+    revokeIntrospect: parseThrottle(
+      value.revokeIntrospect,
+      'endpointThrottles.revokeIntrospect',
+      defaults.revokeIntrospect,
+      problems,
+    ),
+  };
+}
+
+function parseOptionalInteger(
+  raw: unknown,
+  key: string,
+  min: number,
+  max: number,
+  problems: string[],
+): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    problems.push(`${key} must be an integer from ${min} to ${max}`);
+    return undefined;
+  }
+  return raw;
+}
+
+/** AWS WAF rate-based rules count per 5 minutes, from 10 up to 2,000,000,000 requests. */
+function parseWaf(raw: unknown, problems: string[]): StageConfig['waf'] {
+  if (raw === undefined) return undefined;
+  const waf = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<
+    string,
+    unknown
+  >;
+  for (const key of Object.keys(waf)) {
+    if (key !== 'perIpRateLimit') problems.push(`unknown key "waf.${key}"`);
+  }
+  const perIpRateLimit = parseOptionalInteger(
+    waf.perIpRateLimit,
+    'waf.perIpRateLimit',
+    10,
+    2_000_000_000,
+    problems,
+  );
+  if (waf.perIpRateLimit === undefined) {
+    problems.push('waf.perIpRateLimit is required: requests per IP per 5 minutes, 10 to 2000000000');
+  }
+  return perIpRateLimit === undefined ? undefined : { perIpRateLimit };
+}
+
+function parseAdminInvokers(raw: unknown, problems: string[]): readonly string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (
+    !Array.isArray(raw) ||
+    raw.length === 0 ||
+    raw.length > 20 ||
+    !raw.every((arn) => typeof arn === 'string' && IAM_PRINCIPAL_ARN.test(arn))
+  ) {
+    problems.push(
+      'adminInvokerArns must be a list of 1 to 20 IAM role or user ARNs (arn:aws:iam::<account>:role/<name>)',
+    );
+    return undefined;
+  }
+  return Object.freeze([...new Set(raw as string[])]);
 }
 
 function parseIssuer(raw: unknown, problems: string[]): string | undefined {

@@ -12,8 +12,31 @@ export interface DownstreamApiStackProps extends StackProps {
 }
 
 /**
- * An example API owned by another team: `GET /orders` protected by the token service's
- * authorizer, answering (from a mock integration) who the caller is.
+ * `$context.authorizer.<key>` as a JSON string value: escaped, so a user id holding `"` cannot add
+ * JSON fields. `escapeJavaScript` also turns `'` into `\'`, which JSON does not allow, hence the
+ * `replaceAll` (API Gateway's documented workaround).
+ */
+export const authorizerValue = (key: string): string =>
+  `"$util.escapeJavaScript($context.authorizer.${key}).replaceAll("\\\\'","'")"`;
+
+/** A mock integration answering who the caller is (what a real backend would read). */
+function callerEcho(): apigateway.MockIntegration {
+  return new apigateway.MockIntegration({
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    integrationResponses: [
+      {
+        statusCode: '200',
+        responseTemplates: {
+          'application/json': `{"orders":[],"user_id":${authorizerValue('user_id')},"client_id":${authorizerValue('client_id')},"scope":${authorizerValue('scope')}}`,
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * An example API owned by another team: `/orders` and `/inventory` protected by the token service's
+ * authorizer with scopes per route, answering (from a mock integration) who the caller is.
  */
 export class DownstreamApiStack extends Stack {
   readonly api: apigateway.RestApi;
@@ -38,22 +61,26 @@ export class DownstreamApiStack extends Stack {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
       },
     });
-    this.api.root.addResource('orders').addMethod(
-      'GET',
-      new apigateway.MockIntegration({
-        requestTemplates: { 'application/json': '{"statusCode": 200}' },
-        integrationResponses: [
-          {
-            statusCode: '200',
-            responseTemplates: {
-              'application/json':
-                '{"orders":[],"user_id":"$context.authorizer.user_id","client_id":"$context.authorizer.client_id","scope":"$context.authorizer.scope"}',
-            },
-          },
-        ],
-      }),
-      { authorizer, methodResponses: [{ statusCode: '200' }] },
-    );
+    // API Gateway's own 401/403 in RFC 6750 shapes (403 insufficient_scope for a route's Deny).
+    OAuth2Authorizer.addGatewayResponses(this.api);
+
+    const orders = this.api.root.addResource('orders');
+    const order = orders.addResource('{id}');
+    const inventory = this.api.root.addResource('inventory');
+    // Scopes per route. Without a declaration a route takes user tokens only, with no scope.
+    for (const [resource, httpMethod, requirements] of [
+      [orders, 'GET', { scopes: ['orders:read'] }],
+      [orders, 'POST', { scopes: ['orders:write'] }],
+      [order, 'GET', { scopes: ['orders:read'] }],
+      // A machine-to-machine route: client_credentials tokens welcome.
+      [inventory, 'GET', { scopes: ['inventory:read'], allowClientTokens: true }],
+    ] as const) {
+      const method = resource.addMethod(httpMethod, callerEcho(), {
+        authorizer,
+        methodResponses: [{ statusCode: '200' }],
+      });
+      OAuth2Authorizer.protect(method, requirements);
+    }
     for (const [id, reason] of [
       ['AwsSolutions-APIG2', 'Example API: a mock integration with no request body to validate.'],
       ['AwsSolutions-APIG3', 'Example API: WAF is the deployer’s choice.'],

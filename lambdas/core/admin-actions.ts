@@ -22,6 +22,8 @@ export interface AdminDeps {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly lockouts: LockoutStore;
+  /** The token Lambda's lockout key secret, so unlock-username clears the key it counts under. */
+  readonly lockoutKeySecret: () => Promise<string>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
@@ -45,6 +47,11 @@ export interface AdminConfig {
    * token of the client works; during the call, a grant minted in the race lives at most this long.
    */
   readonly disableClientSecondSweepSeconds: number;
+  /**
+   * Security-relevant: how long API Gateway may cache an authorizer decision (0 = off, the default).
+   * A per-client access-token lifetime below it is refused: a cached Allow would outlive the token.
+   */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 /** A client as the admin sees it: never the secret, never its hash. */
@@ -106,6 +113,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
   const now = toEpochSeconds(deps.clock());
   switch (command.action) {
     case 'create-client': {
+      const cacheTtl = deps.config.authorizerCacheTtlSeconds ?? 0;
+      if (command.accessTokenTtlSeconds !== undefined && command.accessTokenTtlSeconds < cacheTtl) {
+        throw new InvalidRequest(
+          `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
+        );
+      }
       const clientSecret = generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),
@@ -185,7 +198,7 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
     }
     case 'unlock-username': {
       // The same key the password grant counts under, so case and Unicode variants unlock together.
-      const lockoutKey = lockoutKeyOf(command.username);
+      const lockoutKey = lockoutKeyOf(command.username, await deps.lockoutKeySecret());
       await deps.lockouts.clearLockout(lockoutKey);
       deps.audit({ type: 'admin_action', action: command.action, lockoutKey });
       return { action: command.action, username: command.username };

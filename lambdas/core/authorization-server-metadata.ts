@@ -1,8 +1,11 @@
 import { GRANT_TYPES } from './grant-type';
 
 export interface MetadataConfig {
-  /** Overrides the issuer derived from the request (RFC 8414 §2: an https URL without query or fragment). */
-  readonly issuer?: string;
+  /**
+   * RFC 8414 §2 issuer: an https URL without query or fragment. Security-relevant: always configured,
+   * never derived from the request's `Host`, which any client sets (and which a cache would keep).
+   */
+  readonly issuer: string;
   /** Advertised scopes; omitted from the document when empty (they are per client here). */
   readonly scopesSupported: readonly string[];
 }
@@ -12,11 +15,11 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 
 /**
- * The RFC 8414 document. Endpoints hang off the issuer, which is the API's base URL unless
- * configured. There is no authorization endpoint, so `response_types_supported` is empty.
+ * The RFC 8414 document. Endpoints hang off the configured issuer. There is no authorization
+ * endpoint, so `response_types_supported` is empty.
  */
-export function authorizationServerMetadata(baseUrl: string, config: MetadataConfig) {
-  const issuer = (config.issuer ?? baseUrl).replace(/\/+$/, '');
+export function authorizationServerMetadata(config: MetadataConfig) {
+  const issuer = config.issuer.replace(/\/+$/, '');
   return {
     issuer,
     token_endpoint: `${issuer}/oauth2/token`,

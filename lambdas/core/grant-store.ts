@@ -47,7 +47,14 @@ export interface RefreshRedemption {
   readonly accessHash: string;
   readonly accessExpiresAt: number;
   readonly refreshHash: string;
+  /** The new refresh token's expiry, before the cap below. */
   readonly refreshExpiresAt: number;
+  /**
+   * The absolute cap of the grant's refresh tokens, from its `createdAt`: the redemption is refused
+   * once `createdAt + maxLifetimeSeconds <= now` (in the write's condition), and the new refresh
+   * token's expiry is `min(refreshExpiresAt, createdAt + maxLifetimeSeconds)`.
+   */
+  readonly maxLifetimeSeconds: number;
   readonly expiresAt: number;
 }
 

@@ -12,6 +12,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'invalid_token'
+  | 'insufficient_scope'
   | 'temporarily_unavailable'
   | 'server_error';
 
@@ -98,6 +99,21 @@ export class InvalidToken extends OAuthError {
     super('The access token is missing, invalid, expired or revoked', 401, {
       cause: options.cause,
       headers: { 'WWW-Authenticate': `Bearer realm="${options.realm}", error="invalid_token"` },
+    });
+  }
+}
+
+/**
+ * RFC 6750 §3.1, 403: a valid token without the privileges this resource requires. Used for every
+ * route requirement a token misses (a scope, a user, an accepted client or audience): API Gateway's
+ * ACCESS_DENIED response is one response for all of them, and the log says which one it was.
+ */
+export class InsufficientScope extends OAuthError {
+  readonly code = 'insufficient_scope';
+  constructor(options: { cause?: unknown; realm: string }) {
+    super('The access token does not grant access to this resource', 403, {
+      cause: options.cause,
+      headers: { 'WWW-Authenticate': `Bearer realm="${options.realm}", error="insufficient_scope"` },
     });
   }
 }

@@ -20,6 +20,11 @@ export interface TokenEndpointConfig extends FormEndpointConfig {
   /** Each refresh token lives this long from its issue; every refresh issues a new one. */
   readonly refreshTokenTtlSeconds: number;
   /**
+   * The absolute cap of a login: no refresh token of a grant works, or is issued to work, past the
+   * grant's creation plus this, however often it was refreshed (the user signs in again).
+   */
+  readonly refreshTokenMaxLifetimeSeconds: number;
+  /**
    * A refresh token replayed within this many seconds after it was exchanged is refused without
    * revoking the grant (tolerates a client's own duplicate requests). 0 = every replay is a breach
    * and revokes the grant (RFC 9700 §4.14.2).
@@ -45,6 +50,10 @@ export interface TokenEndpointDeps {
   readonly grants: GrantStore;
   readonly authCheck: AuthCheck;
   readonly lockouts: LockoutStore;
+  /** The HMAC secret of lockout keys (see `lockoutKeyOf`); read per request, may be fetched. */
+  readonly lockoutKeySecret: () => Promise<string>;
+  /** Waits between lockout reservation tries; a timer unless a test replaces it. */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
@@ -58,12 +67,15 @@ const DAY = 24 * 3600;
 export const TOKEN_LIFETIME_BOUNDS = Object.freeze({
   access: Object.freeze({ min: 60, max: DAY }),
   refresh: Object.freeze({ min: 60, max: 365 * DAY }),
+  /** The absolute cap of a grant's refresh tokens (`refreshTokenMaxLifetimeSeconds`). */
+  refreshMax: Object.freeze({ min: 60, max: 10 * 365 * DAY }),
 });
 
 export const DEFAULT_TOKEN_ENDPOINT_CONFIG: TokenEndpointConfig = Object.freeze({
   requireSsl: true,
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
+  refreshTokenMaxLifetimeSeconds: 90 * 24 * 3600,
   refreshReuseGraceSeconds: 0,
   lockout: DEFAULT_LOCKOUT_POLICY,
   realm: 'oauth2',

@@ -17,11 +17,8 @@ import {
 import type { TokenEndpointConfig, TokenEndpointDeps } from './token-endpoint-config';
 import type { TokenResponseBody } from './token-response';
 
-/**
- * What the token endpoint needs from an HTTP request: the same as every client-authenticated form
- * endpoint, plus the base URL it reached (the issuer when none is configured, as in the metadata).
- */
-export type TokenHttpRequest = FormHttpRequest & { readonly baseUrl?: string };
+/** What the token endpoint needs from an HTTP request: the same as every client-authenticated form endpoint. */
+export type TokenHttpRequest = FormHttpRequest;
 
 const GRANTS: Readonly<Record<GrantType, GrantHandler>> = {
   password: passwordGrant,
@@ -54,7 +51,8 @@ export async function issueToken(
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient('This client is not allowed to use this grant type');
     }
-    const issuer = (config.issuer ?? request.baseUrl ?? '').replace(/\/+$/, '');
+    // Never derived from the request's Host header (a client picks it): configured, or none at all.
+    const issuer = config.issuer ?? '';
     const audience = resolveAudience(client, params.get('resource'), config.accessTokenAudience, issuer);
     const now = toEpochSeconds(deps.clock());
     return await GRANTS[grantType]({ client, params, config, deps, now, audience, issuer });

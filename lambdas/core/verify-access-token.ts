@@ -13,10 +13,10 @@ export interface AccessTokenClaims {
   readonly clientId: string;
   readonly userId?: UserId;
   readonly scope: readonly string[];
+  /** The token's audiences; opaque tokens carry none, so a route requiring one refuses them. */
+  readonly audiences?: readonly string[];
   readonly issuedAt: number;
   readonly expiresAt: number;
-  /** A JWT's `aud` (RFC 8707 audiences); absent for opaque tokens, which carry none. */
-  readonly audiences?: readonly string[];
 }
 
 /** How JWT access tokens are checked: locally, by signature and claims. */

@@ -18,12 +18,14 @@ const SECRETS_REQUEST_TIMEOUT_MS = 1000;
 const SECRETS_CONNECTION_TIMEOUT_MS = 500;
 
 /**
- * middy's secrets-manager middleware putting the secret `secretArn` on `context.hookSecret`:
- * prefetched as soon as it is created, cached `CACHE_MS`. `endpoint` is for emulators (moto) only.
+ * middy's secrets-manager middleware putting the secret `secretArn` on `context[contextKey]`
+ * (`hookSecret` unless told): prefetched as soon as it is created, cached `CACHE_MS`. `endpoint` is
+ * for emulators (moto) only.
  */
 export function createHookSecretFetch(
   secretArn: string,
   options: { endpoint?: string; region?: string },
+  contextKey = 'hookSecret',
 ): middy.MiddlewareObj {
   return secretsManager({
     AwsClient: SecretsManagerClient,
@@ -36,9 +38,9 @@ export function createHookSecretFetch(
       }),
       ...awsClientLocation(options),
     },
-    fetchData: { hookSecret: secretArn },
+    fetchData: { [contextKey]: secretArn },
     // middy's cache is process-wide: key it by where the secret comes from, not one fixed name.
-    cacheKey: `hook-secret:${options.endpoint ?? 'aws'}:${secretArn}`,
+    cacheKey: `${contextKey}:${options.endpoint ?? 'aws'}:${secretArn}`,
     setToContext: true,
     cacheExpiry: CACHE_MS,
   }) as middy.MiddlewareObj;

@@ -21,10 +21,11 @@ export interface HookSecret {
 export function secretsManagerHookSecret(
   secretArn: string,
   options: { endpoint?: string; region?: string } = {},
+  contextKey = 'hookSecret',
 ): HookSecret {
   let current: string | undefined;
   const loading = import('./hook-secret-fetch').then(({ createHookSecretFetch }) =>
-    createHookSecretFetch(secretArn, options),
+    createHookSecretFetch(secretArn, options, contextKey),
   );
   // A failed import is reported by each request (below), not as an unhandled rejection at init.
   loading.catch(() => undefined);
@@ -43,28 +44,32 @@ export function secretsManagerHookSecret(
   };
   const capture: middy.MiddlewareObj = {
     before: (request) => {
-      const value = (request.context as unknown as Record<string, unknown>).hookSecret;
+      const value = (request.context as unknown as Record<string, unknown>)[contextKey];
       current = typeof value === 'string' && value !== '' ? value : undefined;
     },
   };
   return {
     secret: async () => {
       if (current === undefined)
-        throw new DependencyUnavailable('secrets', 'hook secret is not a non-empty string');
+        throw new DependencyUnavailable('secrets', `${contextKey} is not a non-empty string`);
       return current;
     },
     middlewares: [fetch, capture],
   };
 }
 
-/** The hook secret from Secrets Manager when `<name>` holds its ARN. */
-export function secretsManagerSecretFor(reader: EnvironmentReader, name: string) {
+/** The secret from Secrets Manager when `<name>` holds its ARN, on `context[contextKey]`. */
+export function secretsManagerSecretFor(reader: EnvironmentReader, name: string, contextKey = 'hookSecret') {
   const arn = reader.optional(name);
   if (arn === undefined) return undefined;
   const endpoint = reader.optional('SECRETS_MANAGER_ENDPOINT');
   const region = reader.optional('AWS_REGION');
-  return secretsManagerHookSecret(arn, {
-    ...(endpoint === undefined ? {} : { endpoint }),
-    ...(region === undefined ? {} : { region }),
-  });
+  return secretsManagerHookSecret(
+    arn,
+    {
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(region === undefined ? {} : { region }),
+    },
+    contextKey,
+  );
 }

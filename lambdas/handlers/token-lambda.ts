@@ -15,6 +15,7 @@ import { ConfigurationError } from './configuration-error';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
+import { readLockoutKeySecret } from './lockout-key-secret';
 import {
   buildSigningKeyStore,
   readAccessTokenFormat,
@@ -27,9 +28,9 @@ const DAY = 24 * 3600;
 
 /**
  * Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`,
- * `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
- * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`; JWTs: `ACCESS_TOKEN_FORMAT` (`opaque`|`jwt`; in JWT
- * mode `ACCESS_TOKEN_TTL_SECONDS` defaults to 900), `ACCESS_TOKEN_AUDIENCE`, `ISSUER`.
+ * `REFRESH_TOKEN_MAX_LIFETIME_SECONDS` (the absolute cap of a login), `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
+ * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`; JWTs: `ACCESS_TOKEN_FORMAT` (`opaque`|`jwt`;
+ * in JWT mode `ACCESS_TOKEN_TTL_SECONDS` defaults to 900), `ACCESS_TOKEN_AUDIENCE`, `ISSUER`.
  */
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
   const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
@@ -56,6 +57,11 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
       'REFRESH_TOKEN_TTL_SECONDS',
       defaults.refreshTokenTtlSeconds,
       TOKEN_LIFETIME_BOUNDS.refresh,
+    ),
+    refreshTokenMaxLifetimeSeconds: reader.integer(
+      'REFRESH_TOKEN_MAX_LIFETIME_SECONDS',
+      defaults.refreshTokenMaxLifetimeSeconds,
+      TOKEN_LIFETIME_BOUNDS.refreshMax,
     ),
     refreshReuseGraceSeconds: reader.integer(
       'REFRESH_REUSE_GRACE_SECONDS',
@@ -86,8 +92,10 @@ function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
 /**
  * Composition root of the token Lambda; the local stack calls it with its own environment.
  * `AUTH_CHECK_SECRET_ARN` loads the hook's HMAC secret from Secrets Manager (`SECRETS_MANAGER_ENDPOINT`
- * for emulators) instead of `AUTH_CHECK_SECRET`. The private signing keys (see `buildSigningKeyStore`)
- * are required in JWT mode; `overrides.signingKeys` hands the local stack's in-memory store in.
+ * for emulators) instead of `AUTH_CHECK_SECRET`; `LOCKOUT_KEY_SECRET_ARN` likewise the lockout's key
+ * secret instead of `LOCKOUT_KEY_SECRET` (required while the lockout is on). The private signing keys (see
+ * `buildSigningKeyStore`) are required in JWT mode; `overrides.signingKeys` hands the local stack's
+ * in-memory store in.
  */
 export function buildTokenLambda(env: Environment, overrides: { signingKeys?: SigningKeyStore } = {}) {
   const reader = new EnvironmentReader(env);
@@ -98,17 +106,22 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
   const signingKeys = overrides.signingKeys ?? buildSigningKeyStore(reader);
+  if (config.accessTokenFormat === 'jwt' && config.issuer === undefined) {
+    throw new ConfigurationError('ACCESS_TOKEN_FORMAT=jwt needs ISSUER (the iss of every JWT)');
+  }
   if (config.accessTokenFormat === 'jwt' && signingKeys === undefined) {
     throw new ConfigurationError(
       'ACCESS_TOKEN_FORMAT=jwt needs SIGNING_KEYS_SECRET_ARN or SIGNING_KEYS_FILE',
     );
   }
+  const lockoutKey = readLockoutKeySecret(reader, config.lockout.threshold > 0);
   const handler = createTokenHandler(
     config,
     {
       clients,
       grants,
       lockouts,
+      lockoutKeySecret: lockoutKey.secret,
       authCheck,
       clock,
       random: randomBytes,
@@ -119,6 +132,8 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
     },
     logger,
   );
-  for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
+  for (const middleware of [...(hookSecret?.middlewares ?? []), ...lockoutKey.middlewares]) {
+    handler.use(middleware);
+  }
   return handler;
 }

@@ -6,6 +6,13 @@ import type { UserId } from '../core/auth-check';
 import { authenticateRequest, type Principal } from '../core/authenticate-request';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import { OAuthError } from '../core/oauth-errors';
+import {
+  checkRouteRequirements,
+  type PresentedToken,
+  type RequirementVerdict,
+  type RouteRequirements,
+  requirementsFor,
+} from '../core/route-requirements';
 import type { SessionCheck } from '../core/session-check';
 import type { VerifyAccessTokenDeps } from '../core/verify-access-token';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
@@ -29,12 +36,54 @@ export const UNAUTHORIZED = 'Unauthorized';
 export const AUTHORIZER_UNAVAILABLE = 'temporarily_unavailable';
 
 /**
- * ARN covering every method and path of the API, so API Gateway's authorizer cache (keyed by the
- * token) can safely reuse one decision across routes.
+ * The policy resource for exactly this route: `<api>/<stage>/<METHOD>/<resource path>`, path
+ * parameters (`{id}`, `{proxy+}`) as `*`. API Gateway's cache is keyed by the token, the method and
+ * the resource path (identity sources), so a cached decision is reused only for the same route, and
+ * must cover every concrete path of that route (`/orders/1` and `/orders/2` of `/orders/{id}`).
  */
-export function wholeApiArn(methodArn: string): string {
-  const [prefix = methodArn] = methodArn.split('/');
-  return `${prefix}/*`;
+export function routeArn(methodArn: string, httpMethod: string, resourcePath: string): string {
+  const [apiArn = methodArn, stage = '*'] = methodArn.split('/');
+  const path = resourcePath.replace(/\{[^}]*\}/g, '*');
+  return `${apiArn}/${stage}/${httpMethod}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+/** Resource path and method of the route, as API Gateway names them (`/orders/{id}`, `GET`). */
+function routeOf(event: APIGatewayRequestAuthorizerEvent): { httpMethod: string; resourcePath: string } {
+  return {
+    httpMethod: event.httpMethod ?? event.requestContext?.httpMethod ?? '',
+    resourcePath: event.resource ?? event.requestContext?.resourcePath ?? '',
+  };
+}
+
+const presentedToken = (principal: Principal): PresentedToken =>
+  principal.method === 'session'
+    ? { hasUser: true, scope: [] }
+    : {
+        hasUser: principal.claims.userId !== undefined,
+        clientId: principal.claims.clientId,
+        scope: principal.claims.scope,
+        ...(principal.claims.audiences === undefined ? {} : { audiences: principal.claims.audiences }),
+      };
+
+/** The route's requirements; a malformed stage variable refuses access (logged), it never allows. */
+function routeVerdict(
+  event: APIGatewayRequestAuthorizerEvent,
+  principal: Principal,
+  logger: Logger,
+): RequirementVerdict {
+  const { httpMethod, resourcePath } = routeOf(event);
+  let requirements: RouteRequirements;
+  try {
+    requirements = requirementsFor(event.stageVariables, httpMethod, resourcePath);
+  } catch (error) {
+    logger.error('route requirements unreadable: access refused', {
+      httpMethod,
+      resourcePath,
+      cause: error instanceof Error ? error.message : typeof error,
+    });
+    return { allowed: false, reason: 'insufficient_scope' };
+  }
+  return checkRouteRequirements(presentedToken(principal), requirements);
 }
 
 const userIdContext = (userId: UserId | undefined): Record<string, string> =>
@@ -64,6 +113,8 @@ const principalIdOf = (principal: Principal): string =>
 /**
  * A REQUEST-type Lambda authorizer for REST APIs: `Authorization: Bearer <access token>` (RFC 6750 §2.1),
  * or, when a session check is configured and no Authorization header is sent, the Cookie header.
+ * A valid caller is then held to the route's requirements (stage variables, see route-requirements):
+ * Allow or Deny for exactly this route.
  */
 export function createAuthorizerHandler(config: AuthorizerConfig, deps: AuthorizerDeps, logger: Logger) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>(LAMBDA_DEADLINE)
@@ -76,21 +127,32 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: Authoriz
           deps,
           config.realm,
         );
-        logger.info('access allowed', {
+        const verdict = routeVerdict(event, principal, logger);
+        const { httpMethod, resourcePath } = routeOf(event);
+        logger.info(verdict.allowed ? 'access allowed' : 'access denied by route requirements', {
           method: principal.method,
+          route: `${httpMethod} ${resourcePath}`,
           ...(principal.method === 'bearer'
             ? { clientId: principal.claims.clientId, grantId: principal.claims.grantId }
             : {}),
+          ...(verdict.allowed ? {} : { reason: verdict.reason, missingScopes: verdict.missingScopes }),
         });
+        // A Deny makes API Gateway answer 403 (ACCESS_DENIED) without calling the backend.
         return {
           principalId: principalIdOf(principal),
           policyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApiArn(event.methodArn) },
+              {
+                Action: 'execute-api:Invoke',
+                Effect: verdict.allowed ? 'Allow' : 'Deny',
+                Resource: routeArn(event.methodArn, httpMethod, resourcePath),
+              },
             ],
           },
-          context: authorizerContext(principal),
+          context: verdict.allowed
+            ? authorizerContext(principal)
+            : { error: 'insufficient_scope', reason: verdict.reason },
         };
       } catch (error) {
         if (error instanceof DependencyUnavailable) {

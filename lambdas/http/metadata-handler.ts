@@ -4,24 +4,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationServerMetadata, type MetadataConfig } from '../core/authorization-server-metadata';
 import { InvalidRequest } from '../core/oauth-errors';
-import { arrivedOverTls, headerValue } from './api-gateway-request';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
-/**
- * The base URL the client used: scheme from `X-Forwarded-Proto`, host from `Host`, and the stage
- * prefix API Gateway put in front of the resource path (`/prod` on execute-api hostnames, none
- * behind a custom domain's base-path mapping).
- */
-export function requestBaseUrl(event: APIGatewayProxyEvent): string {
-  const proto = arrivedOverTls(event) ? 'https' : 'http';
-  const host = headerValue(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
-  const fullPath = event.requestContext?.path ?? event.path;
-  const prefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
-  return `${proto}://${host}${prefix}`;
-}
-
-/** `GET /.well-known/oauth-authorization-server` (RFC 8414). */
+/** `GET /.well-known/oauth-authorization-server` (RFC 8414): the same document whatever `Host` says. */
 export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(LAMBDA_DEADLINE)
     .use(oauthErrorMiddleware(logger))
@@ -37,7 +23,7 @@ export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
       return {
         statusCode: 200,
         headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
-        body: JSON.stringify(authorizationServerMetadata(requestBaseUrl(event), config)),
+        body: JSON.stringify(authorizationServerMetadata(config)),
       };
     });
 }

@@ -8,7 +8,6 @@ import type { TokenEndpointConfig, TokenEndpointDeps } from '../core/token-endpo
 import { formHttpRequestOf } from './api-gateway-request';
 import { jsonResponse } from './http-response';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
-import { requestBaseUrl } from './metadata-handler';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
 
 /** `POST /oauth2/token` as an API Gateway (REST, proxy) Lambda handler. */
@@ -17,10 +16,5 @@ export function createTokenHandler(config: TokenEndpointConfig, deps: TokenEndpo
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
-    .handler(async (event) =>
-      jsonResponse(
-        200,
-        await issueToken({ ...formHttpRequestOf(event), baseUrl: requestBaseUrl(event) }, config, deps),
-      ),
-    );
+    .handler(async (event) => jsonResponse(200, await issueToken(formHttpRequestOf(event), config, deps)));
 }

@@ -137,7 +137,7 @@ export function toAuthorizerEvent(raw: RawHttpRequest, resource: string): APIGat
   };
 }
 
-/** True when the authorizer's policy allows this method ARN (we only ever emit whole-API Allows). */
+/** True when the authorizer's policy allows (our authorizer answers one statement for exactly this route). */
 export function policyAllows(result: APIGatewayAuthorizerResult): boolean {
   return result.policyDocument.Statement.every(
     (statement) => 'Effect' in statement && statement.Effect === 'Allow',

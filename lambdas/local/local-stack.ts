@@ -9,6 +9,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { toEpochSeconds } from '../core/clock';
+import { InsufficientScope } from '../core/oauth-errors';
 import { rotateSigningKeys, type SigningKeyStore } from '../core/signing-keys';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
@@ -22,7 +23,7 @@ import { buildRevocationLambda } from '../handlers/revocation-lambda';
 import { readRotationPolicy } from '../handlers/signing-key-environment';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
-import { jsonResponse } from '../http/http-response';
+import { jsonResponse, oauthErrorResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbPublicKeyStore } from '../store/dynamodb-public-key-store';
 import { FileSigningKeyStore } from '../store/file-signing-key-store';
@@ -39,6 +40,7 @@ import {
 } from './api-gateway-emulation';
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
+import { localLockoutKeySecret } from './local-lockout-key-secret';
 
 export interface LocalStackOptions {
   readonly host?: string;
@@ -124,11 +126,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stoppers.unshift(() => close(server));
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    // A wildcard listen address is no issuer a client could use: name loopback instead.
-    const issuerHost = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : host;
     const url = `http://${host}:${address.port}`;
     const env: Environment = {
       LOG_LEVEL: 'WARN',
+      // Generated (or kept under DATA_DIR) unless the caller passes its own.
+      ...(options.environment?.LOCKOUT_KEY_SECRET === undefined &&
+      options.environment?.LOCKOUT_KEY_SECRET_ARN === undefined
+        ? { LOCKOUT_KEY_SECRET: await localLockoutKeySecret(options.dataDir) }
+        : {}),
       // As deployed: past the local token handler's 29 s deadline (see DISABLE_CLIENT_SECOND_SWEEP_SECONDS).
       DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '30',
       ...options.environment,
@@ -138,10 +143,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       REQUIRE_SSL: String(requireSsl),
       AUTH_CHECK_URL: authCheckUrl,
       AUTH_CHECK_SECRET: authCheckSecret,
-      // JWTs name the issuer the metadata names; http only because the TLS check is off here.
-      ...(requireSsl || options.environment?.ISSUER !== undefined
-        ? {}
-        : { ISSUER: `http://${issuerHost}:${address.port}` }),
+      // The metadata's issuer and every JWT's iss: from the configured host and port, never from Host.
+      ISSUER:
+        options.environment?.ISSUER ?? localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl),
     };
     // The private signing keys: a 0600 file under DATA_DIR, else in memory. The first key is made
     // here, at start (no AWS needed), before any token can be asked for.
@@ -216,6 +220,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+/**
+ * The local issuer: the configured host and the listening port, https when REQUIRE_SSL says a TLS
+ * proxy sits in front. An `ISSUER` in `options.environment` overrides it.
+ */
+export function localIssuer(host: string, port: number, requireSsl: boolean): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${requireSsl ? 'https' : 'http'}://${name}:${port}`;
+}
+
 const methodNotAllowed = { error: 'invalid_request', error_description: 'This resource only supports GET' };
 
 /**
@@ -241,8 +254,7 @@ async function authorize(
       error_description: 'The service is temporarily unavailable, retry later',
     });
   }
-  if (!policyAllows(result))
-    return jsonResponse(403, { message: 'User is not authorized to access this resource' });
+  if (!policyAllows(result)) return accessDeniedGatewayResponse();
   return next({ ...result.context, principalId: result.principalId });
 }
 
@@ -253,6 +265,14 @@ export function unauthorizedGatewayResponse(): APIGatewayProxyResult {
     { error: 'invalid_token', error_description: 'The access token is missing, invalid, expired or revoked' },
     { 'WWW-Authenticate': 'Bearer realm="oauth2", error="invalid_token"' },
   );
+}
+
+/**
+ * RFC 6750 §3.1: the stack's ACCESS_DENIED gateway response, sent when the authorizer answers a Deny
+ * because the token misses the route's requirements.
+ */
+export function accessDeniedGatewayResponse(): APIGatewayProxyResult {
+  return oauthErrorResponse(new InsufficientScope({ realm: 'oauth2' }));
 }
 
 /** The Lambda Invoke API (`aws lambda invoke --endpoint-url`), for the admin function only. */

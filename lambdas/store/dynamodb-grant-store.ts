@@ -128,67 +128,18 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   async redeemRefreshToken(grantId: string, r: RefreshRedemption): Promise<GrantRecord | undefined> {
-    const scopeTokens = r.scope ?? [];
-    const conditions = [
-      '#clientId = :clientId',
-      'attribute_not_exists(#revokedAt)',
-      '#refreshHash = :presentedHash',
-      '#refreshExpiresAt > :now',
-      // A fenced hash is one an earlier, unanswered attempt wrote: it must never land late.
-      '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
-      ...(r.userKey === undefined ? [] : ['#userKey = :userKey']),
-      ...scopeTokens.map((_, index) => `contains(#scope, :scope${index})`),
-    ];
     let attributes: Item | undefined;
     try {
       // One conditional write is the whole check and the whole single-use guarantee: of concurrent
       // refreshes with the same token exactly one matches the stored hash; the others write nothing.
-      const output = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { grantId },
-          UpdateExpression:
-            'SET #accessHash = :accessHash, #accessExpiresAt = :accessExpiresAt, ' +
-            `#accessScope = ${r.scope === undefined ? '#scope' : ':accessScope'}, ` +
-            '#refreshHash = :refreshHash, #refreshExpiresAt = :refreshExpiresAt, ' +
-            '#issuedAt = :now, #rotatedAt = :now, #expiresAt = :expiresAt, ' +
-            '#consumed = list_append(if_not_exists(#consumed, :noHashes), :presentedHashes)',
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: {
-            '#clientId': 'clientId',
-            '#revokedAt': 'revokedAt',
-            '#refreshHash': 'refreshHash',
-            '#refreshExpiresAt': 'refreshExpiresAt',
-            '#fence': FENCE_ATTRIBUTE,
-            '#accessHash': 'accessHash',
-            '#accessExpiresAt': 'accessExpiresAt',
-            '#accessScope': 'accessScope',
-            '#scope': 'scope',
-            '#issuedAt': 'issuedAt',
-            '#rotatedAt': 'rotatedAt',
-            '#expiresAt': 'expiresAt',
-            '#consumed': 'consumedRefreshHashes',
-            ...(r.userKey === undefined ? {} : { '#userKey': GRANTS_USER_KEY_ATTRIBUTE }),
-          },
-          ExpressionAttributeValues: {
-            ':clientId': r.clientId,
-            ':presentedHash': r.presentedHash,
-            ':now': r.now,
-            ':accessHash': r.accessHash,
-            ':accessExpiresAt': r.accessExpiresAt,
-            ...(r.scope === undefined ? {} : { ':accessScope': [...r.scope] }),
-            ':refreshHash': r.refreshHash,
-            ':refreshExpiresAt': r.refreshExpiresAt,
-            ':expiresAt': r.expiresAt,
-            ':noHashes': [],
-            ':presentedHashes': [r.presentedHash],
-            ...(r.userKey === undefined ? {} : { ':userKey': r.userKey }),
-            ...Object.fromEntries(scopeTokens.map((token, index) => [`:scope${index}`, token])),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      attributes = output.Attributes;
+      // DynamoDB has no min(): the usual write is the one whose new expiry is inside the grant's cap;
+      // only in the last refresh lifetime before the cap does a refused write try the capped one.
+      try {
+        attributes = (await this.doc.send(this.redemptionCommand(grantId, r, false))).Attributes;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        attributes = (await this.doc.send(this.redemptionCommand(grantId, r, true))).Attributes;
+      }
     } catch (error) {
       // Refused, or an SDK retry meeting its own earlier write (first answer lost): the caller reads
       // the grant once and tells which.
@@ -202,6 +153,74 @@ export class DynamoDbGrantStore implements GrantStore {
       await this.trimConsumedHashes(grantId, redeemed);
     }
     return redeemed;
+  }
+
+  /**
+   * The redemption's write. `capped` false: the new expiry is `refreshExpiresAt`, on condition that
+   * it is within the grant's cap. `capped` true: the new expiry is the cap itself (`createdAt` + max),
+   * on condition that the cap is still ahead and before `refreshExpiresAt`.
+   */
+  private redemptionCommand(grantId: string, r: RefreshRedemption, capped: boolean): UpdateCommand {
+    const scopeTokens = r.scope ?? [];
+    const conditions = [
+      '#clientId = :clientId',
+      'attribute_not_exists(#revokedAt)',
+      '#refreshHash = :presentedHash',
+      '#refreshExpiresAt > :now',
+      capped ? '#createdAt > :createdAfter AND #createdAt < :uncappedFloor' : '#createdAt >= :uncappedFloor',
+      // A fenced hash is one an earlier, unanswered attempt wrote: it must never land late.
+      '(attribute_not_exists(#fence) OR #fence <> :refreshHash)',
+      ...(r.userKey === undefined ? [] : ['#userKey = :userKey']),
+      ...scopeTokens.map((_, index) => `contains(#scope, :scope${index})`),
+    ];
+    return new UpdateCommand({
+      TableName: this.tableName,
+      Key: { grantId },
+      UpdateExpression:
+        'SET #accessHash = :accessHash, #accessExpiresAt = :accessExpiresAt, ' +
+        `#accessScope = ${r.scope === undefined ? '#scope' : ':accessScope'}, ` +
+        `#refreshHash = :refreshHash, #refreshExpiresAt = ${capped ? '#createdAt + :maxLifetime' : ':refreshExpiresAt'}, ` +
+        '#issuedAt = :now, #rotatedAt = :now, #expiresAt = :expiresAt, ' +
+        '#consumed = list_append(if_not_exists(#consumed, :noHashes), :presentedHashes)',
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: {
+        '#clientId': 'clientId',
+        '#revokedAt': 'revokedAt',
+        '#refreshHash': 'refreshHash',
+        '#refreshExpiresAt': 'refreshExpiresAt',
+        '#createdAt': 'createdAt',
+        '#fence': FENCE_ATTRIBUTE,
+        '#accessHash': 'accessHash',
+        '#accessExpiresAt': 'accessExpiresAt',
+        '#accessScope': 'accessScope',
+        '#scope': 'scope',
+        '#issuedAt': 'issuedAt',
+        '#rotatedAt': 'rotatedAt',
+        '#expiresAt': 'expiresAt',
+        '#consumed': 'consumedRefreshHashes',
+        ...(r.userKey === undefined ? {} : { '#userKey': GRANTS_USER_KEY_ATTRIBUTE }),
+      },
+      ExpressionAttributeValues: {
+        ':clientId': r.clientId,
+        ':presentedHash': r.presentedHash,
+        ':now': r.now,
+        ':uncappedFloor': r.refreshExpiresAt - r.maxLifetimeSeconds,
+        ...(capped
+          ? { ':createdAfter': r.now - r.maxLifetimeSeconds, ':maxLifetime': r.maxLifetimeSeconds }
+          : { ':refreshExpiresAt': r.refreshExpiresAt }),
+        ':accessHash': r.accessHash,
+        ':accessExpiresAt': r.accessExpiresAt,
+        ...(r.scope === undefined ? {} : { ':accessScope': [...r.scope] }),
+        ':refreshHash': r.refreshHash,
+        // Keeps the item at least as long as the uncapped expiry: TTL is clean-up only.
+        ':expiresAt': r.expiresAt,
+        ':noHashes': [],
+        ':presentedHashes': [r.presentedHash],
+        ...(r.userKey === undefined ? {} : { ':userKey': r.userKey }),
+        ...Object.fromEntries(scopeTokens.map((token, index) => [`:scope${index}`, token])),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
   }
 
   /**

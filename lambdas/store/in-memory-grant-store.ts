@@ -61,6 +61,7 @@ export class InMemoryGrantStore implements GrantStore {
       grant.revokedAt !== undefined ||
       grant.refreshHash !== r.presentedHash ||
       (grant.refreshExpiresAt ?? 0) <= r.now ||
+      grant.createdAt + r.maxLifetimeSeconds <= r.now ||
       (r.userKey !== undefined && (grant.userId === undefined || userKeyOf(grant.userId) !== r.userKey)) ||
       (r.scope !== undefined && !r.scope.every((token) => grant.scope.includes(token)))
     ) {
@@ -73,7 +74,7 @@ export class InMemoryGrantStore implements GrantStore {
       accessExpiresAt: r.accessExpiresAt,
       accessScope: [...(r.scope ?? grant.scope)],
       refreshHash: r.refreshHash,
-      refreshExpiresAt: r.refreshExpiresAt,
+      refreshExpiresAt: Math.min(r.refreshExpiresAt, grant.createdAt + r.maxLifetimeSeconds),
       consumedRefreshHashes:
         consumed.length >= CONSUMED_REFRESH_HASHES.TRIM_AT
           ? consumed.slice(-CONSUMED_REFRESH_HASHES.KEPT)

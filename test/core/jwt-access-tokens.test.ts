@@ -18,6 +18,7 @@ import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store'
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 import { jwtKeys } from '../support/jwt-keys';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const ISSUER = 'https://auth.example.com';
 const CLIENT_ID = 'jwt-client';
@@ -54,6 +55,7 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
     clock,
     random: randomBytes,
     audit: () => {},
+    lockoutKeySecret: testLockoutKeySecret,
     signingKey: keys.signingKey,
   };
   await clients.createClient({
@@ -74,7 +76,6 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
     authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
     hasQueryParameters: false,
     body: () => new URLSearchParams(form).toString(),
-    baseUrl: 'https://ignored-when-issuer-configured.example.com',
   });
   const token = (form: Record<string, string>) => issueToken(post(form), config, deps);
   const login = (extra: Record<string, string> = {}) =>
@@ -229,11 +230,9 @@ describe('audience (RFC 8707) and the per-client switch', () => {
     expect((await errorOf(t.login({ resource: 'https://api.example.com' }))).code).toBe('invalid_target');
   });
 
-  it('iss is the request base URL when no issuer is configured (as in the metadata)', async () => {
+  it('no configured issuer: a JWT is 503, never an iss taken from the request', async () => {
     const t = await setup({ issuer: undefined });
-    expect(decodeJwt((await t.login()).access_token).iss).toBe(
-      'https://ignored-when-issuer-configured.example.com',
-    );
+    expect((await errorOf(t.login())).status).toBe(503);
   });
 
   it('a client switched to jwt in an opaque service gets JWTs (900 s); one switched to opaque gets opaque', async () => {

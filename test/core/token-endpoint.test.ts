@@ -16,6 +16,7 @@ import { verifyAccessToken } from '../../lambdas/core/verify-access-token';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';
@@ -49,6 +50,7 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
     clients,
     grants,
     lockouts: new InMemoryLockoutStore(),
+    lockoutKeySecret: testLockoutKeySecret,
     authCheck,
     clock,
     random: randomBytes,
@@ -267,6 +269,7 @@ describe('a client disabled while a grant is being issued', () => {
         clients: t.clients,
         grants: t.grants,
         lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
         clock: t.clock,
         random: randomBytes,
         audit: () => {},
@@ -381,9 +384,14 @@ describe('password grant lockout per username (Cognito-like)', () => {
     expect((await oauthErrorOf(attempt('pw'))).description).toMatch(/^Too many/);
   });
 
-  it('counts every one of concurrent failures', async () => {
-    await fail(8);
-    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '480' });
+  // Before issue 10 all 8 reached the AuthCheck and counted (a 480 s lock); now each attempt reserves
+  // a slot first, so no more than the threshold are checked, and the rest are refused unchecked.
+  it('lets no more than the threshold of concurrent failures reach the AuthCheck, and locks', async () => {
+    const codes = await fail(8);
+    expect(t.checked).toHaveLength(5);
+    expect(codes.every((code) => code === 'invalid_grant' || code === 'temporarily_unavailable')).toBe(true);
+    expect((await oauthErrorOf(attempt('pw'))).headers).toEqual({ 'Retry-After': '60' });
+    expect(t.checked).toHaveLength(5);
   });
 
   it('audits the lock with the username hash, never the name or the password', async () => {
@@ -414,6 +422,54 @@ describe('password grant lockout per username (Cognito-like)', () => {
     await registerClient(t, ['password'], []);
     await fail(20);
     expect((await t.login()).access_token).toBeDefined();
+  });
+});
+
+describe('the absolute cap of a login (issue 10, finding 5)', () => {
+  const DAY = 86_400;
+  // 30-day refresh tokens, 90 days at most from the login, however often refreshed.
+  const config = { refreshTokenTtlSeconds: 30 * DAY, refreshTokenMaxLifetimeSeconds: 90 * DAY };
+
+  it('refuses a refresh once the grant is 90 days old, even with a fresh refresh token', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], []);
+    let body = await t.login();
+    const grantId = String(body.refresh_token).split('.')[0] ?? '';
+    // Refresh every 20 days: each new token would live 30 more days.
+    for (let day = 20; day < 90; day += 20) {
+      t.clock.advance(20 * DAY);
+      body = await t.refresh(String(body.refresh_token));
+      const grant = await t.grants.getGrant(grantId);
+      // Never past the cap: day 80's token ends at day 90, not day 110.
+      expect(grant?.refreshExpiresAt).toBe((grant?.createdAt ?? 0) + Math.min(day + 30, 90) * DAY);
+    }
+    t.clock.advance(10 * DAY); // day 90
+    const refused = await oauthErrorOf(t.refresh(String(body.refresh_token)));
+    expect([refused.code, refused.status]).toEqual(['invalid_grant', 400]);
+    expect(refused.description).toBe('The refresh token is invalid, expired or revoked');
+  });
+
+  it('refuses a replay of a token older than the remembered rotations, but does not see it as reuse', async () => {
+    const t = setup();
+    await registerClient(t, ['password', 'refresh_token'], []);
+    const first = await t.login();
+    let body = first;
+    // 128 rotations: the list of consumed hashes reaches 128 and is cut back to the last 64.
+    for (let i = 0; i < 128; i += 1) body = await t.refresh(String(body.refresh_token));
+    const replay = await oauthErrorOf(t.refresh(String(first.refresh_token)));
+    expect(replay.code).toBe('invalid_grant');
+    expect(t.audit.filter((event) => event.type === 'refresh_token_reused')).toEqual([]);
+    // Not revoked: the current pair still works.
+    expect(await t.isValid(String(body.access_token))).toBe(true);
+    expect((await t.refresh(String(body.refresh_token))).access_token).toBeDefined();
+  });
+
+  it('caps the first refresh token too, for a client whose own refresh lifetime is longer', async () => {
+    const t = setup(config);
+    await registerClient(t, ['password', 'refresh_token'], [], { refreshTokenTtlSeconds: 365 * DAY });
+    const body = await t.login();
+    const grant = await t.grants.getGrant(String(body.refresh_token).split('.')[0] ?? '');
+    expect((grant?.refreshExpiresAt ?? 0) - (grant?.createdAt ?? 0)).toBe(90 * DAY);
   });
 });
 

@@ -10,6 +10,7 @@ import { localLambdaContext } from '../../lambdas/local/api-gateway-emulation';
 import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { createTablesIfMissing } from '../../lambdas/store/table-definitions';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
 
 const HOOK_SECRET = 'hook-secret-from-secrets-manager-0123456789';
@@ -64,6 +65,7 @@ describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets 
       AUTH_CHECK_URL: hookUrl,
       AUTH_CHECK_SECRET_ARN: secretArn,
       SECRETS_MANAGER_ENDPOINT: moto.endpoint,
+      LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
     };
     const admin = buildAdminLambda(env);

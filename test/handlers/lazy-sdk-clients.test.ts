@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 
 /**
  * The SDK clients cost tens of milliseconds of cold start each: a Lambda loads them only when its
@@ -26,6 +27,7 @@ const BASE_ENVIRONMENT: NodeJS.ProcessEnv = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   CLIENTS_TABLE: 'oauth2-clients',
   GRANTS_TABLE: 'oauth2-grants',
+  LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
   REQUIRE_SSL: 'true',
   LOG_LEVEL: 'SILENT',
 };

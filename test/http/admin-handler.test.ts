@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_REQUIREMENTS_VARIABLE } from '../../lambdas/core/route-requirements';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
 import { buildTokenLambda } from '../../lambdas/handlers/token-lambda';
@@ -91,10 +92,14 @@ const login = async (client: Client, username: Username): Promise<TokenBody> =>
 const clientCredentials = async (client: Client): Promise<TokenBody> =>
   expectTokenResponse(await tokenCall(client, { grant_type: 'client_credentials' }), CLIENT_TOKEN_KEYS);
 
+/** The authorizer's answer on a route that accepts client tokens too: only validity decides. */
 async function authorize(accessToken: string): Promise<string> {
   try {
     const result = await authorizerHandler(
-      authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+      authorizerRequest({
+        authorization: bearerAuthorization(accessToken),
+        stageVariables: { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' },
+      }),
       localLambdaContext('authorizer'),
     );
     const [statement] = result.policyDocument.Statement;
@@ -182,6 +187,45 @@ describe('create-client', () => {
     expect(Items.find((item) => item.clientId === created.client_id)).toMatchObject({ resourceServer: true });
     // A resource server is an ordinary client at the token endpoint.
     await clientCredentials(created as unknown as Client);
+  });
+
+  it('refuses a per-client access-token lifetime below the authorizer cache TTL (invalid_request), nothing stored', async () => {
+    const cached = buildAdminLambda(backend.environment({ AUTHORIZER_CACHE_TTL_SECONDS: '300' }));
+    const run = async (payload: unknown) =>
+      (await cached(payload, localLambdaContext('admin'))) as Record<string, unknown>;
+    const before = (await run({ action: 'list-clients' })).clients as unknown[];
+    const refused = await run({
+      action: 'create-client',
+      name: 'shorter-than-the-cache',
+      grant_types: ['client_credentials'],
+      access_token_ttl_seconds: 299,
+    });
+    expect(refused.error).toBe('invalid_request');
+    expect(String(refused.error_description)).toMatch(/authorizer cache TTL \(300 s\)/);
+    expect(((await run({ action: 'list-clients' })).clients as unknown[]).length).toBe(before.length);
+    // At the cache TTL, and without a per-client lifetime (the service's, checked at synth), it is fine.
+    const atTtl = await run({
+      action: 'create-client',
+      name: 'as-long-as-the-cache',
+      grant_types: ['client_credentials'],
+      access_token_ttl_seconds: 300,
+    });
+    expect(atTtl.access_token_ttl_seconds).toBe(300);
+    expect(
+      (await run({ action: 'create-client', name: 'default-ttl', grant_types: ['client_credentials'] }))
+        .client_secret,
+    ).toEqual(expect.any(String));
+    // Without the cache (the default), the shortest lifetime of TOKEN_LIFETIME_BOUNDS is accepted.
+    expect(
+      (
+        await admin({
+          action: 'create-client',
+          name: 'one-minute',
+          grant_types: ['client_credentials'],
+          access_token_ttl_seconds: 60,
+        })
+      ).access_token_ttl_seconds,
+    ).toBe(60);
   });
 
   it('keeps per-client default scope and token lifetimes, shown in create and list only when set', async () => {

@@ -5,6 +5,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpAuthCheck, parseAuthCheckUrl } from '../../lambdas/auth-check/http-auth-check';
 import { noAudit } from '../../lambdas/core/audit-event';
+import {
+  API_REQUIREMENTS_VARIABLE,
+  formatRouteRequirements,
+  routeRequirementsVariable,
+} from '../../lambdas/core/route-requirements';
 import { DEFAULT_TOKEN_ENDPOINT_CONFIG } from '../../lambdas/core/token-endpoint-config';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
@@ -26,13 +31,14 @@ import {
   bearerAuthorization,
   CLIENT_TOKEN_KEYS,
   expectTokenResponse,
+  ME_ROUTE_ARN,
   SCOPED_USER_TOKEN_KEYS,
   type TokenBody,
   tokenRequest,
   USER_TOKEN_KEYS,
-  WHOLE_API_ARN,
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const ALICE = { username: 'alice', password: 'alice-authorizer-pw', userId: 1234 } as const;
@@ -165,7 +171,7 @@ async function closedPortEndpoint(): Promise<string> {
 }
 
 describe('authorizer: valid access tokens', () => {
-  it('allows the whole API with user_id, client_id and scope in the context', async () => {
+  it('allows exactly this route with user_id, client_id and scope in the context', async () => {
     const client = await registerClient();
     const issued = await passwordGrant(client);
     const result = await bearer(issued.access_token);
@@ -173,7 +179,7 @@ describe('authorizer: valid access tokens', () => {
       principalId: '1234',
       policyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: WHOLE_API_ARN }],
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ME_ROUTE_ARN }],
       },
       context: expect.objectContaining({
         client_id: client.client_id,
@@ -184,16 +190,21 @@ describe('authorizer: valid access tokens', () => {
     });
   });
 
-  it('answers the same whole-API policy whichever method and path the token was checked for', async () => {
+  it('answers a policy for exactly the route checked, path parameters as wildcards', async () => {
     const client = await registerClient();
     const issued = await passwordGrant(client);
     const result = await authorizeWith({
       authorization: bearerAuthorization(issued.access_token),
       method: 'DELETE',
       path: '/orders/42/items',
+      resource: '/orders/{id}/items',
     });
     expect(result.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: WHOLE_API_ARN },
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/DELETE/orders/*/items`,
+      },
     ]);
   });
 
@@ -215,11 +226,15 @@ describe('authorizer: valid access tokens', () => {
     expect((await bearer(issued.access_token)).context).toMatchObject({ scope: 'read write' });
   });
 
-  it('allows a client_credentials token with no user in the context', async () => {
+  it('allows a client_credentials token, with no user in the context, only where a route accepts client tokens', async () => {
     const client = await registerClient(['client_credentials']);
     const issued = await token(client, { grant_type: 'client_credentials' }, CLIENT_TOKEN_KEYS);
-    const result = await bearer(issued.access_token);
+    const result = await authorizeWith({
+      authorization: bearerAuthorization(issued.access_token),
+      stageVariables: { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' },
+    });
     expect(result.principalId).toBe(client.client_id);
+    expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow', Resource: ME_ROUTE_ARN });
     expect(result.context).toMatchObject({ client_id: client.client_id, scope: '' });
     expect(result.context).not.toHaveProperty('user_id');
   });
@@ -361,6 +376,7 @@ describe('authorizer: refusals are Error("Unauthorized")', () => {
         clients,
         grants,
         lockouts: new DynamoDbLockoutStore(dynamo.doc, tables.grants),
+        lockoutKeySecret: testLockoutKeySecret,
         authCheck: createHttpAuthCheck({
           url: parseAuthCheckUrl(hook.url),
           clock: Date.now,
@@ -425,5 +441,164 @@ describe('authorizer: store failures', () => {
   it('still refuses a malformed token as Unauthorized without touching the store', async () => {
     const authorizer = buildAuthorizerLambda(failingEnvironment(await closedPortEndpoint()));
     await expectUnauthorized(authorizeWith({ authorization: 'Bearer not-a-token' }, authorizer));
+  });
+});
+
+describe('authorizer: route requirements from stage variables (403 by a Deny policy)', () => {
+  const ORDERS = 'orders:read orders:write';
+  const ORDERS_API = `arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod`;
+  const userToken = async (scope?: string) => {
+    const client = await registerClient(ALL_GRANTS, ORDERS);
+    const issued = await token(
+      client,
+      {
+        grant_type: 'password',
+        username: ALICE.username,
+        password: ALICE.password,
+        ...(scope === undefined ? {} : { scope }),
+      },
+      SCOPED_USER_TOKEN_KEYS,
+    );
+    return { client, accessToken: issued.access_token };
+  };
+  const clientToken = async () => {
+    const client = await registerClient(['client_credentials'], ORDERS);
+    const issued = await token(client, { grant_type: 'client_credentials' }, [...CLIENT_TOKEN_KEYS, 'scope']);
+    return { client, accessToken: issued.access_token };
+  };
+  const check = (
+    accessToken: string,
+    route: { method: string; resource: string; path?: string },
+    vars = {},
+  ) =>
+    authorizeWith({
+      authorization: bearerAuthorization(accessToken),
+      method: route.method,
+      path: route.path ?? route.resource,
+      resource: route.resource,
+      stageVariables: vars,
+    });
+  const expectDenied = (result: APIGatewayAuthorizerResult, resource: string, reason: string) => {
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: resource },
+    ]);
+    expect(result.context).toEqual({ error: 'insufficient_scope', reason });
+  };
+
+  it('by default accepts user tokens only: a client_credentials token is denied GET /me', async () => {
+    const { accessToken } = await clientToken();
+    expectDenied(await bearer(accessToken), ME_ROUTE_ARN, 'user_required');
+  });
+
+  it('requires every scope a route names; the token’s other scopes do not help', async () => {
+    const vars = {
+      [routeRequirementsVariable('GET', '/orders/{id}')]: formatRouteRequirements({
+        scopes: ['orders:read'],
+        allowClientTokens: false,
+      }),
+      [routeRequirementsVariable('POST', '/orders')]: 'tokens=user&scope=orders:read,orders:write',
+    };
+    const readOnly = await userToken('orders:read');
+    const get = { method: 'GET', resource: '/orders/{id}', path: '/orders/7' };
+    const post = { method: 'POST', resource: '/orders' };
+    expect((await check(readOnly.accessToken, get, vars)).policyDocument.Statement[0]).toEqual({
+      Action: 'execute-api:Invoke',
+      Effect: 'Allow',
+      Resource: `${ORDERS_API}/GET/orders/*`,
+    });
+    expectDenied(
+      await check(readOnly.accessToken, post, vars),
+      `${ORDERS_API}/POST/orders`,
+      'insufficient_scope',
+    );
+    const both = await userToken();
+    expect((await check(both.accessToken, post, vars)).policyDocument.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: `${ORDERS_API}/POST/orders`,
+    });
+  });
+
+  it('lets a route replace the API-wide requirements, with ANY as the route’s fallback method', async () => {
+    const vars = {
+      [API_REQUIREMENTS_VARIABLE]: 'tokens=user&scope=orders:write',
+      [routeRequirementsVariable('ANY', '/health')]: 'tokens=any',
+    };
+    const machine = await clientToken();
+    const health = await check(machine.accessToken, { method: 'PUT', resource: '/health' }, vars);
+    expect(health.policyDocument.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: `${ORDERS_API}/PUT/health`,
+    });
+    expectDenied(
+      await check(machine.accessToken, { method: 'GET', resource: '/orders' }, vars),
+      `${ORDERS_API}/GET/orders`,
+      'user_required',
+    );
+    const reader = await userToken('orders:read');
+    expectDenied(
+      await check(reader.accessToken, { method: 'GET', resource: '/orders' }, vars),
+      `${ORDERS_API}/GET/orders`,
+      'insufficient_scope',
+    );
+  });
+
+  it('accepts only the listed clients when a route names them', async () => {
+    const allowed = await userToken();
+    const other = await userToken();
+    const vars = {
+      [API_REQUIREMENTS_VARIABLE]: formatRouteRequirements({
+        scopes: [],
+        clientIds: [allowed.client.client_id],
+        allowClientTokens: false,
+      }),
+    };
+    const route = { method: 'GET', resource: '/orders' };
+    expect((await check(allowed.accessToken, route, vars)).policyDocument.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+    });
+    expectDenied(
+      await check(other.accessToken, route, vars),
+      `${ORDERS_API}/GET/orders`,
+      'client_not_accepted',
+    );
+  });
+
+  it('refuses an opaque token (no audience) where a route requires an audience', async () => {
+    const { accessToken } = await userToken();
+    const vars = { [API_REQUIREMENTS_VARIABLE]: 'tokens=user&aud=https://orders.example.com' };
+    expectDenied(
+      await check(accessToken, { method: 'GET', resource: '/orders' }, vars),
+      `${ORDERS_API}/GET/orders`,
+      'audience_not_accepted',
+    );
+  });
+
+  it('refuses (never allows) when the requirements variable is malformed', async () => {
+    const { accessToken } = await userToken();
+    for (const value of [
+      'tokens=maybe',
+      'scope=orders:read',
+      'tokens=user&tokens=any',
+      'tokens=user&scopes=x',
+    ]) {
+      expectDenied(
+        await check(
+          accessToken,
+          { method: 'GET', resource: '/orders' },
+          { [API_REQUIREMENTS_VARIABLE]: value },
+        ),
+        `${ORDERS_API}/GET/orders`,
+        'insufficient_scope',
+      );
+    }
+  });
+
+  it('still answers an invalid token with Unauthorized (401), before any requirement', async () => {
+    await expectUnauthorized(
+      authorizeWith({
+        authorization: bearerAuthorization(wellFormedUnknownToken()),
+        stageVariables: { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' },
+      }),
+    );
   });
 });

@@ -30,6 +30,7 @@ import {
 import { capturingOutput } from '../support/captured-output';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { type DynamoDbProxy, startDynamoDbProxy } from '../support/dynamodb-proxy';
+import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 
 /** Changes per test so a leak cannot hide behind an earlier test's output. */
 let password = '';
@@ -52,6 +53,7 @@ const environment = (extra: Environment = {}): Environment => ({
   DYNAMODB_ENDPOINT: dynalite.endpoint,
   AUTH_CHECK_URL: hook.url,
   AUTH_CHECK_SECRET: hook.secret,
+  LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
   // INFO, so that the leak checks below see everything the handlers log.
   LOG_LEVEL: 'INFO',
   ...extra,

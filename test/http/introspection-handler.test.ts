@@ -20,6 +20,7 @@ import {
   type HeaderOverrides,
   type TokenBody,
 } from '../support/api-gateway-events';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import {
   type Client,
   formPost,
@@ -232,6 +233,7 @@ describe('with a controlled clock', () => {
           clients,
           grants,
           lockouts: new DynamoDbLockoutStore(svc.dynamo.doc, svc.tables.grants),
+          lockoutKeySecret: testLockoutKeySecret,
           authCheck,
           clock,
           random: randomBytes,

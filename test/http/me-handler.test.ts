@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeRequirementsVariable } from '../../lambdas/core/route-requirements';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
 import { buildMeLambda } from '../../lambdas/handlers/me-lambda';
@@ -70,11 +71,18 @@ async function issue(body: Record<string, string>, keys: readonly (keyof TokenBo
 }
 
 /** What API Gateway hands the integration after the authorizer allowed the request. */
-async function meThroughAuthorizer(accessToken: string): Promise<APIGatewayProxyResult> {
+async function meThroughAuthorizer(
+  accessToken: string,
+  stageVariables?: Record<string, string>,
+): Promise<APIGatewayProxyResult> {
   const decision = await handlers.authorizer(
-    authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+    authorizerRequest({
+      authorization: bearerAuthorization(accessToken),
+      ...(stageVariables === undefined ? {} : { stageVariables }),
+    }),
     localLambdaContext('authorizer'),
   );
+  expect(decision.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
   const authorizer = { ...decision.context, principalId: decision.principalId, integrationLatency: 12 };
   return handlers.me(meRequest({ authorizer }), localLambdaContext('me'));
 }
@@ -99,9 +107,12 @@ describe('GET /me', () => {
     });
   });
 
-  it('answers a client_credentials caller with a null user_id', async () => {
+  it('answers a client_credentials caller with a null user_id, where the route accepts client tokens', async () => {
     const issued = await issue({ grant_type: 'client_credentials' }, [...CLIENT_TOKEN_KEYS, 'scope']);
-    const result = await meThroughAuthorizer(issued.access_token);
+    // By default (user tokens only) the authorizer denies it; a deployer may accept client tokens on /me.
+    const result = await meThroughAuthorizer(issued.access_token, {
+      [routeRequirementsVariable('GET', '/me')]: 'tokens=any',
+    });
     expect(expectNoStoreJson(result)).toStrictEqual({
       user_id: null,
       client_id: client.client_id,

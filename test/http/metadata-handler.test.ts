@@ -42,44 +42,51 @@ const call = async (env: Record<string, string>, event: APIGatewayProxyEvent) =>
   return { result, body: JSON.parse(result.body) as Record<string, unknown> };
 };
 
+const ISSUER = 'https://abc.execute-api.eu-west-1.amazonaws.com/prod';
+
 describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
-  it('derives the issuer from the execute-api URL with its stage, and every endpoint from the issuer', async () => {
+  it('publishes the configured ISSUER and every endpoint under it', async () => {
     const { result, body } = await call(
-      {},
+      { ISSUER },
       metadataRequest({ host: 'abc.execute-api.eu-west-1.amazonaws.com', stagePath: '/prod' }),
     );
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['Content-Type']).toBe('application/json');
-    const issuer = 'https://abc.execute-api.eu-west-1.amazonaws.com/prod';
     expect(body).toEqual({
-      issuer,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      token_endpoint: `${issuer}/oauth2/token`,
+      issuer: ISSUER,
+      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
+      token_endpoint: `${ISSUER}/oauth2/token`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      revocation_endpoint: `${issuer}/oauth2/revoke`,
+      revocation_endpoint: `${ISSUER}/oauth2/revoke`,
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      introspection_endpoint: `${issuer}/oauth2/introspect`,
+      introspection_endpoint: `${ISSUER}/oauth2/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
       response_types_supported: [],
     });
   });
 
-  it('uses the custom domain without a stage prefix, and a configured ISSUER over both', async () => {
-    const domain = await call({}, metadataRequest({ host: 'auth.example.com', stagePath: '' }));
-    expect(domain.body.issuer).toBe('https://auth.example.com');
-    const configured = await call(
-      { ISSUER: 'https://login.example.com/', SCOPES_SUPPORTED: 'profile email' },
-      metadataRequest({ host: 'auth.example.com', stagePath: '' }),
-    );
-    expect(configured.body.issuer).toBe('https://login.example.com');
-    expect(configured.body.token_endpoint).toBe('https://login.example.com/oauth2/token');
-    expect(configured.body.scopes_supported).toEqual(['profile', 'email']);
+  it('never echoes Host: `Host: evil.example` still gets the configured issuer', async () => {
+    for (const [host, stagePath] of [
+      ['evil.example', ''],
+      ['evil.example', '/prod'],
+      ['abc.execute-api.eu-west-1.amazonaws.com.evil.example', '/x'],
+    ] as const) {
+      const { result, body } = await call(
+        { ISSUER: 'https://login.example.com/', SCOPES_SUPPORTED: 'profile email' },
+        metadataRequest({ host, stagePath }),
+      );
+      expect(result.statusCode).toBe(200);
+      expect(result.body).not.toContain('evil');
+      expect(body.issuer).toBe('https://login.example.com');
+      expect(body.token_endpoint).toBe('https://login.example.com/oauth2/token');
+      expect(body.scopes_supported).toEqual(['profile', 'email']);
+    }
   });
 
   it('answers other methods with 405 and Allow: GET, as RFC-shaped JSON', async () => {
     const { result, body } = await call(
-      {},
+      { ISSUER },
       metadataRequest({ host: 'auth.example.com', stagePath: '', method: 'POST' }),
     );
     expect(result.statusCode).toBe(405);
@@ -87,15 +94,34 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     expect(body.error).toBe('invalid_request');
   });
 
+  it('refuses to start without ISSUER, rather than deriving it from Host', () => {
+    expect(() => buildMetadataLambda({})).toThrow(/ISSUER is required/);
+    expect(() => buildMetadataLambda({ ISSUER: '  ' })).toThrow(ConfigurationError);
+  });
+
   it('refuses a non-https or query-carrying ISSUER when the handler is built', () => {
     for (const issuer of ['http://login.example.com', 'https://login.example.com/?x=1', 'not a url']) {
       expect(() => buildMetadataLambda({ ISSUER: issuer })).toThrow(ConfigurationError);
     }
   });
+
+  it('accepts an http ISSUER only with the explicit REQUIRE_SSL=false of the local stack', async () => {
+    expect(() => buildMetadataLambda({ ISSUER: 'http://127.0.0.1:3000', REQUIRE_SSL: 'true' })).toThrow(
+      ConfigurationError,
+    );
+    const { body } = await call(
+      { ISSUER: 'http://127.0.0.1:3000', REQUIRE_SSL: 'false' },
+      metadataRequest({ host: 'evil.example', stagePath: '' }),
+    );
+    expect(body.issuer).toBe('http://127.0.0.1:3000');
+    expect(() => buildMetadataLambda({ ISSUER: 'ftp://127.0.0.1:3000', REQUIRE_SSL: 'false' })).toThrow(
+      ConfigurationError,
+    );
+  });
 });
 
 describe('GET /.well-known/oauth-authorization-server under fuzzing', () => {
-  const handler = buildMetadataLambda({ LOG_LEVEL: 'SILENT' });
+  const handler = buildMetadataLambda({ LOG_LEVEL: 'SILENT', ISSUER });
 
   it('answers any method, Host, proto, stage path and headers with metadata or an RFC-shaped error', async () => {
     await fc.assert(
@@ -130,7 +156,7 @@ describe('GET /.well-known/oauth-authorization-server under fuzzing', () => {
           expect(result.statusCode).toBeLessThan(500);
           const body = JSON.parse(result.body) as Record<string, unknown>;
           if (result.statusCode === 200) {
-            expect(typeof body.issuer).toBe('string');
+            expect(body.issuer).toBe(ISSUER);
             expect(body.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials']);
           } else {
             expect(result.statusCode).toBe(405);

@@ -27,6 +27,7 @@ import {
   formEndpointEventArb,
   nonFormBodyArb,
 } from '../support/fuzz-arbitraries';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import { type ProxyHandler, withContext } from '../support/token-service-fixture';
 
 const NUM_RUNS = 300;
@@ -118,6 +119,7 @@ async function startService(): Promise<Service> {
         clients,
         grants,
         lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
         authCheck,
         clock,
         random: randomBytes,

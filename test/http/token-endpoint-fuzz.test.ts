@@ -20,11 +20,11 @@ import {
   authorizerRequest,
   basicAuthorization,
   basicAuthorizationOfBytes,
+  ME_ROUTE_ARN,
   PRINTABLE_DESCRIPTION,
   TOKEN_ERROR_CODES,
   type TokenBody,
   tokenRequest,
-  WHOLE_API_ARN,
 } from '../support/api-gateway-events';
 import {
   anyString,
@@ -34,6 +34,7 @@ import {
   percentGarbage,
   protoArb,
 } from '../support/fuzz-arbitraries';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 
 const NUM_RUNS = 300;
 const logger = createServiceLogger('fuzz', 'SILENT');
@@ -116,6 +117,7 @@ const tokenHandlerFor = ({ clients, grants }: Fixture) =>
       clients,
       grants,
       lockouts: new InMemoryLockoutStore(),
+      lockoutKeySecret: testLockoutKeySecret,
       authCheck,
       clock: Date.now,
       random: randomBytes,
@@ -419,7 +421,7 @@ describe('authorizer fuzz', () => {
         if ('result' in outcome) {
           allowed += 1;
           expect(outcome.result.policyDocument.Statement).toEqual([
-            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: WHOLE_API_ARN },
+            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ME_ROUTE_ARN },
           ]);
           // Never a false accept: only a known valid token over TLS gets in.
           expect(secure).toBe(true);
@@ -447,6 +449,7 @@ describe('admin fuzz', () => {
         clients,
         grants,
         lockouts: new InMemoryLockoutStore(),
+        lockoutKeySecret: testLockoutKeySecret,
         clock: Date.now,
         random: randomBytes,
         audit: noAudit,

@@ -37,6 +37,7 @@ import {
   USER_TOKEN_KEYS,
 } from '../support/api-gateway-events';
 import type { AuthCheckHookServer } from '../support/auth-check-hook-server';
+import { testLockoutKeySecret } from '../support/lockout-key-secret';
 import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 
 const HOOK_SECRET = 'token-handler-test-hook-secret';
@@ -883,8 +884,23 @@ describe('token lifetimes', () => {
     ['ACCESS_TOKEN_TTL_SECONDS', '-1'],
     ['REFRESH_TOKEN_TTL_SECONDS', '1.5'],
     ['REFRESH_REUSE_GRACE_SECONDS', '100000'],
+    ['REFRESH_TOKEN_MAX_LIFETIME_SECONDS', '59'],
+    ['REFRESH_TOKEN_MAX_LIFETIME_SECONDS', '90d'],
+    ['LOCKOUT_KEY_SECRET', 'too-short'],
   ])('fails at build time for %s=%s', (name, value) => {
     expect(() => buildTokenLambda(environment({ [name]: value }))).toThrow(ConfigurationError);
+  });
+
+  it('needs a lockout key secret while the lockout is on, and none when it is off', () => {
+    expect(() => buildTokenLambda(environment({ LOCKOUT_KEY_SECRET: undefined }))).toThrow(
+      /LOCKOUT_KEY_SECRET or LOCKOUT_KEY_SECRET_ARN is required/,
+    );
+    expect(() =>
+      buildTokenLambda(environment({ LOCKOUT_KEY_SECRET: undefined, LOCKOUT_THRESHOLD: '0' })),
+    ).not.toThrow();
+    expect(() => buildAdminLambda(environment({ LOCKOUT_KEY_SECRET: undefined }))).toThrow(
+      ConfigurationError,
+    );
   });
 
   describe('with a controlled clock', () => {
@@ -908,12 +924,30 @@ describe('token lifetimes', () => {
       });
       frozenToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 600 },
-        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
+        {
+          clients,
+          grants,
+          lockouts,
+          lockoutKeySecret: testLockoutKeySecret,
+          authCheck,
+          clock,
+          random: randomBytes,
+          audit: noAudit,
+        },
         logger,
       ) as unknown as TokenHandler;
       graceToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, refreshReuseGraceSeconds: 10 },
-        { clients, grants, lockouts, authCheck, clock, random: randomBytes, audit: noAudit },
+        {
+          clients,
+          grants,
+          lockouts,
+          lockoutKeySecret: testLockoutKeySecret,
+          authCheck,
+          clock,
+          random: randomBytes,
+          audit: noAudit,
+        },
         logger,
       ) as unknown as TokenHandler;
       frozenAuthorizer = createAuthorizerHandler(

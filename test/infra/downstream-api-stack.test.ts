@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DownstreamApiStack } from '../../infra/examples/downstream-api-stack';
+import { requirementsFor } from '../../lambdas/core/route-requirements';
 import { acknowledgementsIn, SYNTH_TIMEOUT_MS, type Synthesized, synthDownstreamStack } from './synth-stack';
 import { actionsOf, allStatements, methodAt, resourcesOf, routesOf } from './template-queries';
 
@@ -28,11 +29,62 @@ describe('DownstreamApiStack (example)', { timeout: SYNTH_TIMEOUT_MS }, () => {
     }
   });
 
-  it('GET /orders is its only route and is behind the REQUEST authorizer', () => {
-    expect(routesOf(synth.template)).toEqual(['GET /orders']);
-    const method = methodAt(synth.template, 'GET', '/orders');
-    expect(method.AuthorizationType).toBe('CUSTOM');
-    expect(method.AuthorizerId).toEqual({ Ref: authorizerId() });
+  it('every route is behind the REQUEST authorizer', () => {
+    expect(routesOf(synth.template)).toEqual([
+      'GET /inventory',
+      'GET /orders',
+      'GET /orders/{id}',
+      'POST /orders',
+    ]);
+    for (const route of routesOf(synth.template)) {
+      const [httpMethod = '', path = ''] = route.split(' ');
+      const method = methodAt(synth.template, httpMethod, path);
+      expect(method.AuthorizationType, route).toBe('CUSTOM');
+      expect(method.AuthorizerId, route).toEqual({ Ref: authorizerId() });
+    }
+  });
+
+  it('declares scopes per route in stage variables the authorizer reads, user tokens only except /inventory', () => {
+    const [stage] = Object.values(resourcesOf(synth.template, 'AWS::ApiGateway::Stage'));
+    const variables = stage?.Properties.Variables as Record<string, string>;
+    const requirementsOf = (httpMethod: string, path: string) => requirementsFor(variables, httpMethod, path);
+    expect(requirementsOf('GET', '/orders')).toEqual({ scopes: ['orders:read'], allowClientTokens: false });
+    expect(requirementsOf('POST', '/orders')).toEqual({ scopes: ['orders:write'], allowClientTokens: false });
+    expect(requirementsOf('GET', '/orders/{id}')).toEqual({
+      scopes: ['orders:read'],
+      allowClientTokens: false,
+    });
+    expect(requirementsOf('GET', '/inventory')).toEqual({
+      scopes: ['inventory:read'],
+      allowClientTokens: true,
+    });
+    // A route without a declaration: the default, user tokens only.
+    expect(requirementsOf('DELETE', '/orders')).toEqual({ scopes: [], allowClientTokens: false });
+    expect(Object.keys(variables)).toHaveLength(4);
+  });
+
+  it('escapes every $context.authorizer value in its mapping templates', () => {
+    const text = JSON.stringify(synth.template.toJSON());
+    const uses = text.match(/\$context\.authorizer\.\w+/g) ?? [];
+    expect(uses.length).toBeGreaterThan(0);
+    const escaped = text.match(/\$util\.escapeJavaScript\(\$context\.authorizer\.\w+\)/g) ?? [];
+    expect(escaped.length).toBe(uses.length);
+  });
+
+  it('answers a Deny with 403 insufficient_scope (RFC 6750), no-store', () => {
+    const responses = Object.values(resourcesOf(synth.template, 'AWS::ApiGateway::GatewayResponse'));
+    const denied = responses.find(({ Properties }) => Properties.ResponseType === 'ACCESS_DENIED');
+    expect(denied?.Properties).toMatchObject({
+      StatusCode: '403',
+      ResponseParameters: {
+        'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="insufficient_scope"'`,
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+      },
+    });
+    const body = JSON.parse(
+      ((denied?.Properties.ResponseTemplates ?? {}) as Record<string, string>)['application/json'] ?? '{}',
+    );
+    expect(body.error).toBe('insufficient_scope');
   });
 
   it('the authorizer calls the function exported by the token service stack', () => {
@@ -40,8 +92,10 @@ describe('DownstreamApiStack (example)', { timeout: SYNTH_TIMEOUT_MS }, () => {
       ?.Properties;
     expect(authorizer).toMatchObject({
       Type: 'REQUEST',
-      IdentitySource: 'method.request.header.Authorization',
-      AuthorizerResultTtlInSeconds: 300,
+      // The cache key is the token and the route, so a route's decision serves only that route.
+      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+      // Off by default: a revoked token fails on the next request.
+      AuthorizerResultTtlInSeconds: 0,
     });
     // Not inside toMatchObject: there, arrayContaining would also accept a subset of the element.
     const uri = authorizer?.AuthorizerUri as { 'Fn::Join': [string, unknown[]] } | undefined;

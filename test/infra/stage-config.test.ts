@@ -33,11 +33,17 @@ describe('parseStageConfig', () => {
       lockoutThreshold: 5,
       lockoutBaseSeconds: 60,
       lockoutMaxSeconds: 900,
+      refreshTokenMaxLifetimeSeconds: 7_776_000,
       requireSsl: true,
-      authorizerCacheTtlSeconds: 300,
+      authorizerCacheTtlSeconds: 0,
       demoRoute: true,
       retainData: true,
       throttle: { rateLimit: 50, burstLimit: 100 },
+      endpointThrottles: {
+        token: { rateLimit: 25, burstLimit: 50 },
+        authorize: { rateLimit: 10, burstLimit: 20 },
+        revokeIntrospect: { rateLimit: 10, burstLimit: 20 },
+      },
       logLevel: 'INFO',
       accessTokenFormat: 'opaque',
       jwtRevocationCheck: false,
@@ -45,6 +51,9 @@ describe('parseStageConfig', () => {
       signingKeyPublishAheadSeconds: 7200,
     } satisfies StageConfig);
     expect(config).not.toHaveProperty('sessionCheck');
+    expect(config).not.toHaveProperty('tokenReservedConcurrency');
+    expect(config).not.toHaveProperty('waf');
+    expect(config).not.toHaveProperty('adminInvokerArns');
     expect(config).not.toHaveProperty('customDomain');
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -193,6 +202,87 @@ describe('parseStageConfig', () => {
     for (const value of [min - 1, max + 1, min + 0.5, String(max)]) {
       expect(problemsOf(withAuthCheck({ [key]: value }))).toEqual([
         `${key} must be an integer from ${min} to ${max}`,
+      ]);
+    }
+  });
+
+  it('turns the authorizer cache off by default and never lets it outlive an access token', () => {
+    expect(parseStageConfig(withAuthCheck({})).authorizerCacheTtlSeconds).toBe(0);
+    expect(
+      parseStageConfig(withAuthCheck({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 300 })),
+    ).toMatchObject({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 300 });
+    expect(problemsOf(withAuthCheck({ accessTokenTtlSeconds: 300, authorizerCacheTtlSeconds: 301 }))).toEqual(
+      [
+        'authorizerCacheTtlSeconds must not exceed accessTokenTtlSeconds: a cached decision would outlive the token',
+      ],
+    );
+  });
+
+  it('takes own method throttles per endpoint, keeping the defaults of those not named', () => {
+    const config = parseStageConfig(
+      withAuthCheck({ endpointThrottles: { token: { rateLimit: 5, burstLimit: 9 } } }),
+    );
+    expect(config.endpointThrottles).toEqual({
+      token: { rateLimit: 5, burstLimit: 9 },
+      authorize: { rateLimit: 10, burstLimit: 20 },
+      revokeIntrospect: { rateLimit: 10, burstLimit: 20 },
+    });
+    expect(
+      problemsOf(
+        withAuthCheck({
+          endpointThrottles: { token: { rateLimit: 0, burstLimit: 9 }, tokens: {}, revokeIntrospect: 5 },
+        }),
+      ),
+    ).toEqual([
+      'unknown key "endpointThrottles.tokens"',
+      'endpointThrottles.token.rateLimit must be a number of requests per second from 1 to 10000',
+      'endpointThrottles.revokeIntrospect.rateLimit must be a number of requests per second from 1 to 10000',
+      'endpointThrottles.revokeIntrospect.burstLimit must be an integer from 1 to 5000',
+    ]);
+  });
+
+  it('takes token reserved concurrency as an integer from 1 to 1000, off when absent', () => {
+    expect(parseStageConfig(withAuthCheck({ tokenReservedConcurrency: 50 })).tokenReservedConcurrency).toBe(
+      50,
+    );
+    for (const value of [0, 1001, 2.5, '50']) {
+      expect(problemsOf(withAuthCheck({ tokenReservedConcurrency: value }))).toEqual([
+        'tokenReservedConcurrency must be an integer from 1 to 1000',
+      ]);
+    }
+  });
+
+  it('takes waf.perIpRateLimit as WAF allows it (10 to 2e9 per 5 minutes)', () => {
+    expect(parseStageConfig(withAuthCheck({ waf: { perIpRateLimit: 300 } })).waf).toEqual({
+      perIpRateLimit: 300,
+    });
+    expect(problemsOf(withAuthCheck({ waf: { perIpRateLimit: 9 } }))).toEqual([
+      'waf.perIpRateLimit must be an integer from 10 to 2000000000',
+    ]);
+    expect(problemsOf(withAuthCheck({ waf: {} }))).toEqual([
+      'waf.perIpRateLimit is required: requests per IP per 5 minutes, 10 to 2000000000',
+    ]);
+    expect(problemsOf(withAuthCheck({ waf: { perIpRateLimit: 100, rate: 1 } }))).toEqual([
+      'unknown key "waf.rate"',
+    ]);
+  });
+
+  it('takes adminInvokerArns as IAM role or user ARNs only', () => {
+    const role = 'arn:aws:iam::123456789012:role/oauth2-support';
+    const user = 'arn:aws:iam::123456789012:user/path/alice';
+    expect(
+      parseStageConfig(withAuthCheck({ adminInvokerArns: [role, user, role] })).adminInvokerArns,
+    ).toEqual([role, user]);
+    for (const value of [
+      [],
+      'arn:aws:iam::123456789012:role/x',
+      ['arn:aws:iam::123456789012:root'],
+      ['arn:aws:sts::123456789012:assumed-role/x/y'],
+      ['*'],
+      [role, 7],
+    ]) {
+      expect(problemsOf(withAuthCheck({ adminInvokerArns: value }))).toEqual([
+        'adminInvokerArns must be a list of 1 to 20 IAM role or user ARNs (arn:aws:iam::<account>:role/<name>)',
       ]);
     }
   });

@@ -37,6 +37,7 @@ export const CUSTOMISED_OAUTH2 = {
   customDomain: { domainName: CUSTOM_DOMAIN_NAME, certificateArn: CERTIFICATE_ARN },
   accessTokenTtlSeconds: 900,
   refreshTokenTtlSeconds: 86_400,
+  refreshTokenMaxLifetimeSeconds: 604_800,
   refreshReuseGraceSeconds: 10,
   lockoutThreshold: 3,
   lockoutBaseSeconds: 30,
@@ -45,6 +46,17 @@ export const CUSTOMISED_OAUTH2 = {
   retainData: false,
   demoRoute: true,
   throttle: { rateLimit: 7, burstLimit: 13 },
+  endpointThrottles: {
+    token: { rateLimit: 3, burstLimit: 6 },
+    authorize: { rateLimit: 2, burstLimit: 4 },
+    revokeIntrospect: { rateLimit: 1, burstLimit: 2 },
+  },
+  tokenReservedConcurrency: 20,
+  waf: { perIpRateLimit: 500 },
+  adminInvokerArns: [
+    'arn:aws:iam::123456789012:role/oauth2-support',
+    'arn:aws:iam::210987654321:role/oauth2-ops',
+  ],
   logLevel: 'WARN',
 } as const;
 

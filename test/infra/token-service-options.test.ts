@@ -1,7 +1,11 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { CfnAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OAuth2Authorizer } from '../../infra/oauth2-authorizer';
 import {
   AUTH_CHECK_FUNCTION_ARN,
+  acknowledgementsIn,
   CDK_JSON_CONTEXT,
   CERTIFICATE_ARN,
   CUSTOM_DOMAIN_NAME,
@@ -63,10 +67,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       LOG_LEVEL: 'WARN',
       ACCESS_TOKEN_TTL_SECONDS: '900',
       REFRESH_TOKEN_TTL_SECONDS: '86400',
+      REFRESH_TOKEN_MAX_LIFETIME_SECONDS: '604800',
       REFRESH_REUSE_GRACE_SECONDS: '10',
       LOCKOUT_THRESHOLD: '3',
       LOCKOUT_BASE_SECONDS: '30',
       LOCKOUT_MAX_SECONDS: '600',
+      LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
       ACCESS_TOKEN_FORMAT: 'opaque',
       SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
@@ -76,13 +82,14 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
 
   it('token role may invoke exactly the configured AuthCheck function and may not read the hook secret', () => {
     const permissions = permissionsOfRole(synth.template, service().tokenFunction.role);
-    const hookLines = permissions.filter(
-      (line) =>
-        /lambda:|secretsmanager:/.test(line) && !line.includes(logicalIdOf(service().signingKeys.secret)),
-    );
-    expect(hookLines).toEqual([`Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`]);
-    // 2 logs, 1 clients, 4 grants, 1 invoke, and reading the signing keys (GetSecretValue, DescribeSecret)
-    expect(permissions).toHaveLength(10);
+    const hookLines = permissions.filter((line) => /lambda:|secretsmanager:/.test(line));
+    const lockoutKey = JSON.stringify(ref(service().lockoutKeySecret));
+    const signingKeys = JSON.stringify(ref(service().signingKeys.secret));
+    expect(hookLines.filter((line) => !line.includes(lockoutKey) && !line.includes(signingKeys))).toEqual([
+      `Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`,
+    ]);
+    // 2 logs, 1 clients, 3 grants, 1 invoke, 2 on the lockout key secret, 2 reading the signing keys
+    expect(permissions).toHaveLength(11);
   });
 
   it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
@@ -98,8 +105,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
+    // Of the hook secret, that is: the lockout key secret is read by the token and admin roles.
+    const hookSecret = JSON.stringify(ref(service().hookSecret));
     const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
-      ({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'),
+      ({ Properties }) =>
+        JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
+        JSON.stringify(Properties).includes(hookSecret),
     );
     // The hook secret's only reader is the authorizer (the others read the signing-key secret).
     const hookSecretReaders = secretReaders.filter(({ Properties }) =>
@@ -141,15 +152,80 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(resourceOf(synth.template, service().node.findChild('AccessLogs')).DeletionPolicy).toBe('Delete');
   });
 
-  it('stage throttling as configured, logging unchanged', () => {
+  it('stage and method throttling as configured, logging unchanged on every setting', () => {
+    const { token, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
+    const setting = (resourcePath: string, throttle: { rateLimit: number; burstLimit: number }) => ({
+      HttpMethod: '*',
+      ResourcePath: resourcePath,
+      ThrottlingRateLimit: throttle.rateLimit,
+      ThrottlingBurstLimit: throttle.burstLimit,
+      LoggingLevel: 'ERROR',
+      DataTraceEnabled: false,
+    });
     expect(propertiesOf(synth.template, service().api.deploymentStage).MethodSettings).toEqual([
-      expect.objectContaining({
-        ThrottlingRateLimit: 7,
-        ThrottlingBurstLimit: 13,
-        LoggingLevel: 'ERROR',
-        DataTraceEnabled: false,
-      }),
+      expect.objectContaining(setting('/*', CUSTOMISED_OAUTH2.throttle)),
+      setting('/~1oauth2~1token', token),
+      setting('/~1oauth2~1revoke', revokeIntrospect),
+      setting('/~1oauth2~1introspect', revokeIntrospect),
     ]);
+  });
+
+  it('reserves the configured concurrency for the token function only', () => {
+    const { tokenFunction, ...others } = service();
+    expect(propertiesOf(synth.template, tokenFunction.function).ReservedConcurrentExecutions).toBe(
+      CUSTOMISED_OAUTH2.tokenReservedConcurrency,
+    );
+    const reserved = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function')).filter(
+      ({ Properties }) => Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserved).toHaveLength(1);
+    expect(others.authorizerFunction).toBeDefined();
+  });
+
+  it('associates a regional WAF web ACL with the stage, blocking an IP over the rate with 429', () => {
+    const acls = Object.values(resourcesOf(synth.template, 'AWS::WAFv2::WebACL'));
+    expect(acls).toHaveLength(1);
+    expect(acls[0]?.Properties).toMatchObject({
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        {
+          Name: 'PerIpRateLimit',
+          Statement: {
+            RateBasedStatement: { Limit: CUSTOMISED_OAUTH2.waf.perIpRateLimit, AggregateKeyType: 'IP' },
+          },
+          Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+        },
+      ],
+    });
+    const webAcl = service().protection.webAcl;
+    if (webAcl === undefined) throw new Error('expected a web ACL');
+    const associations = Object.values(resourcesOf(synth.template, 'AWS::WAFv2::WebACLAssociation'));
+    expect(associations).toHaveLength(1);
+    expect(associations[0]?.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': [logicalIdOf(webAcl), 'Arn'] });
+    const stageArn = JSON.stringify(associations[0]?.Properties.ResourceArn);
+    expect(stageArn).toContain(':apigateway:');
+    expect(stageArn).toContain(JSON.stringify(ref(service().api)));
+    expect(stageArn).toContain(`"/stages/",${JSON.stringify(ref(service().api.deploymentStage))}`);
+    // With the web ACL there is nothing to acknowledge for cdk-nag's WAF rule.
+    expect(acknowledgementsIn(synth.stack).map(({ id }) => id)).not.toContain('AwsSolutions-APIG3');
+  });
+
+  it('lets exactly the named principals invoke the admin function, and publishes the guard for everyone else', () => {
+    const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission')).filter(
+      ({ Properties }) =>
+        JSON.stringify(Properties.FunctionName).includes(logicalIdOf(service().adminFunction.function)),
+    );
+    expect(permissions.map(({ Properties }) => Properties.Principal).sort()).toEqual(
+      [...CUSTOMISED_OAUTH2.adminInvokerArns].sort(),
+    );
+    for (const { Properties } of permissions) expect(Properties.Action).toBe('lambda:InvokeFunction');
+    const adminAccess = service().adminAccess;
+    if (adminAccess === undefined) throw new Error('expected admin access');
+    const guard = JSON.stringify(outputOf(synth.template, adminAccess, 'AdminInvokeGuardPolicy').Value);
+    expect(guard).toContain('\\"Effect\\":\\"Deny\\"');
+    expect(guard).toContain('ArnNotEquals');
+    for (const arn of CUSTOMISED_OAUTH2.adminInvokerArns) expect(guard).toContain(arn);
   });
 
   it('custom domain: TLS 1.2 policy, regional, mapped to the stage; execute-api endpoint switched off', () => {
@@ -196,11 +272,48 @@ describe('OAuth2TokenServiceStack with cache TTL and TLS check changed', {
     });
   }, SYNTH_TIMEOUT_MS);
 
-  it('caches authorizer results for the configured 60 s, keyed on the Authorization header', () => {
+  it('caches authorizer results for the configured 60 s, keyed on the token, the method and the resource path', () => {
     expect(propertiesOf(synth.template, authorizerOf(synth.stack.service))).toMatchObject({
       AuthorizerResultTtlInSeconds: 60,
-      IdentitySource: 'method.request.header.Authorization',
+      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
     });
+    expect(environmentOf(synth.template, synth.stack.service.adminFunction.function)).toMatchObject({
+      AUTHORIZER_CACHE_TTL_SECONDS: '60',
+    });
+  });
+
+  it('OAuth2Authorizer takes the same setting: the service’s cache as ceiling, 0 by default by ARN', () => {
+    const consumer = new Stack(synth.app, 'Consumer');
+    const service = synth.stack.service;
+    expect(() =>
+      OAuth2Authorizer.fromTokenService(consumer, 'TooLong', service, {
+        resultsCacheTtl: Duration.seconds(61),
+      }),
+    ).toThrow(/must not exceed the service's authorizerCacheTtlSeconds \(60 s\)/);
+    const same = OAuth2Authorizer.fromTokenService(consumer, 'Same', service);
+    const byArn = OAuth2Authorizer.fromFunctionArn(
+      consumer,
+      'ByArn',
+      service.authorizerFunction.function.functionArn,
+    );
+    const ttlOf = (authorizer: IConstruct) =>
+      consumer.resolve((authorizer.node.defaultChild as CfnAuthorizer).authorizerResultTtlInSeconds);
+    expect(ttlOf(same)).toBe(60);
+    expect(ttlOf(byArn)).toBe(0);
+    expect(() =>
+      OAuth2Authorizer.fromFunctionArn(consumer, 'Hour', 'arn:aws:lambda:eu-west-1:123456789012:function:x', {
+        resultsCacheTtl: Duration.seconds(3601),
+      }),
+    ).toThrow(/at most 3600 s/);
+  });
+
+  it('refuses at synth a cache TTL above the access-token lifetime', () => {
+    expect(() =>
+      synthTokenServiceStack({
+        oauth2: withCdkJson({ authorizerCacheTtlSeconds: 601, accessTokenTtlSeconds: 600 }),
+        bundle: false,
+      }),
+    ).toThrow(/authorizerCacheTtlSeconds must not exceed accessTokenTtlSeconds/);
   });
 
   it('passes an explicit requireSsl false to both HTTP-facing functions', () => {

@@ -8,6 +8,7 @@ import {
   FORM_ENDPOINT_TIMEOUT_SECONDS,
   TOKEN_TIMEOUT_SECONDS,
 } from '../../infra/oauth2-token-service';
+import { LOCKOUT_KEY_PREFIX } from '../../lambdas/store/dynamodb-lockout-store';
 import { GRANTS_BY_CLIENT_INDEX, GRANTS_BY_USER_INDEX } from '../../lambdas/store/table-definitions';
 import {
   acknowledgementsIn,
@@ -41,6 +42,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   const service = () => synth.stack.service;
   const resolve = (value: unknown) => synth.stack.resolve(value);
   const ref = (construct: IConstruct) => ({ Ref: logicalIdOf(construct) });
+  /** The conditional DeleteItem the admin role gets (unlock-username): lockout items only. */
+  const lockoutDeleteLine = () =>
+    `Allow dynamodb:DeleteItem ${JSON.stringify(resolve(service().grantsTable.tableArn))} if ${JSON.stringify(
+      {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] },
+      },
+    )}`;
   const functions = () => {
     const {
       tokenFunction,
@@ -115,6 +123,15 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       const token = environmentOf(synth.template, functions().token.function);
       expect(token).not.toHaveProperty('AUTH_CHECK_SECRET');
       expect(token.AUTH_CHECK_SECRET_ARN).toEqual(ref(service().hookSecret));
+      // The lockout key: by ARN, to the token and admin functions only (issue 10, finding 4).
+      const lockoutKey = ref(service().lockoutKeySecret);
+      for (const [name, fn] of Object.entries(functions())) {
+        const environment = environmentOf(synth.template, fn.function);
+        expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET');
+        if (name === 'token' || name === 'admin')
+          expect(environment.LOCKOUT_KEY_SECRET_ARN, name).toEqual(lockoutKey);
+        else expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET_ARN');
+      }
     });
 
     it('token endpoint: tables by reference, TLS enforced, TTLs and the https AuthCheck as configured', () => {
@@ -126,10 +143,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         LOG_LEVEL: 'INFO',
         ACCESS_TOKEN_TTL_SECONDS: '3600',
         REFRESH_TOKEN_TTL_SECONDS: '2592000',
+        REFRESH_TOKEN_MAX_LIFETIME_SECONDS: '7776000',
         REFRESH_REUSE_GRACE_SECONDS: '0',
         LOCKOUT_THRESHOLD: '5',
         LOCKOUT_BASE_SECONDS: '60',
         LOCKOUT_MAX_SECONDS: '900',
+        LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
         AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
         SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
@@ -152,11 +171,33 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(environmentOf(synth.template, functions().admin.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
+        LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
         SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
         SIGNING_KEY_ROTATION_DAYS: '90',
         SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '7200',
+        // create-client refuses per-client lifetimes below it; cdk.json turns the cache off.
+        AUTHORIZER_CACHE_TTL_SECONDS: '0',
+      });
+      // Always set: the metadata never derives its issuer from the request's Host header.
+      expect(environmentOf(synth.template, functions().metadata.function)).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: 'INFO',
+        ISSUER: {
+          'Fn::Join': [
+            '',
+            [
+              'https://',
+              ref(service().api),
+              '.execute-api.',
+              { Ref: 'AWS::Region' },
+              '.',
+              { Ref: 'AWS::URLSuffix' },
+              '/prod',
+            ],
+          ],
+        },
       });
       expect(environmentOf(synth.template, functions().me.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -263,17 +304,15 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(managed[0]).toContain(':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs');
     });
 
-    it('token role: GetItem on clients; Get/Put/Update/DeleteItem (lockouts) on grants; reads the hook secret', () => {
+    it('token role: GetItem on clients; Get/Put/UpdateItem on grants (no DeleteItem); reads the hook and lockout key secrets', () => {
       const { token } = functions();
-      const { clientsTable, grantsTable, hookSecret } = service();
+      const { clientsTable, grantsTable, hookSecret, lockoutKeySecret } = service();
       expect(permissionsOfRole(synth.template, token.role)).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(token)]],
           [['dynamodb:GetItem'], [clientsTable.tableArn]],
-          [
-            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-            [grantsTable.tableArn],
-          ],
+          [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
           // Signs JWTs: reads the private key set, never writes it.
           [
@@ -297,7 +336,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('admin role: manages clients, revokes grants, clears lockouts, queries only the two indexes', () => {
       const { admin } = functions();
-      const { clientsTable, grantsTable, signingKeys } = service();
+      const { clientsTable, grantsTable, lockoutKeySecret, signingKeys } = service();
       const signingSecret = JSON.stringify(resolve(signingKeys.secret.secretArn));
       const lines = permissionsOfRole(synth.template, admin.role);
       // rotate-signing-key: the signing secret (read and write) and the public key item only.
@@ -309,11 +348,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(lines.filter((line) => !keyLines.includes(line))).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
+          [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
           [
             ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
             [clientsTable.tableArn],
           ],
-          [['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [grantsTable.tableArn]],
+          [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],
             [
@@ -321,8 +361,24 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
               `${grantsTable.tableArn}/index/${GRANTS_BY_CLIENT_INDEX}`,
             ],
           ],
-        ]),
+        ])
+          .concat(lockoutDeleteLine())
+          .sort(),
       );
+    });
+
+    it('DeleteItem on the grants table only for partition keys starting lockout#, and only for the admin', () => {
+      const deletes = allStatements(synth.template).filter(({ statement }) =>
+        actionsOf(statement).includes('dynamodb:DeleteItem'),
+      );
+      // The token function's lockout deletes nothing (conditional updates only); unlock-username does.
+      expect(deletes).toHaveLength(1);
+      for (const { statement } of deletes) {
+        expect(actionsOf(statement)).toEqual(['dynamodb:DeleteItem']);
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LOCKOUT_KEY_PREFIX}*`] },
+        });
+      }
     });
 
     it('demo role: its own logs, nothing else', () => {
@@ -363,13 +419,17 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('hook secret', () => {
-    it('is generated by Secrets Manager, never a literal', () => {
-      // The other secret holds the JWT signing keys (created as an empty key set; see signing-keys-stack.test.ts).
-      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-      expect(propertiesOf(synth.template, service().hookSecret)).toMatchObject({
-        GenerateSecretString: expect.objectContaining({ PasswordLength: 64 }),
-      });
-      expect(propertiesOf(synth.template, service().hookSecret)).not.toHaveProperty('SecretString');
+    it('is generated by Secrets Manager, never a literal (so is the lockout key secret)', () => {
+      // The third holds the JWT signing keys, created as an empty key set (see signing-keys-stack.test.ts).
+      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+      const signingKeys = logicalIdOf(service().signingKeys.secret);
+      for (const [id, secret] of Object.entries(
+        synth.template.findResources('AWS::SecretsManager::Secret'),
+      )) {
+        if (id === signingKeys) continue;
+        expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+        expect(secret.Properties).not.toHaveProperty('SecretString');
+      }
     });
   });
 
@@ -401,16 +461,27 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('stage: throttled as configured, access logs on, execution logs at ERROR without data trace', () => {
       const stage = propertiesOf(synth.template, service().api.deploymentStage);
+      const setting = (resourcePath: string, rateLimit: number, burstLimit: number) => ({
+        HttpMethod: '*',
+        ResourcePath: resourcePath,
+        ThrottlingRateLimit: rateLimit,
+        ThrottlingBurstLimit: burstLimit,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+      });
+      // The stage-wide throttle, then own ones so junk on one endpoint cannot use up the others'.
       expect(stage.MethodSettings).toEqual([
-        {
-          HttpMethod: '*',
-          ResourcePath: '/*',
-          ThrottlingRateLimit: 50,
-          ThrottlingBurstLimit: 100,
-          LoggingLevel: 'ERROR',
-          DataTraceEnabled: false,
-        },
+        setting('/*', 50, 100),
+        setting('/~1oauth2~1token', 25, 50),
+        setting('/~1oauth2~1revoke', 10, 20),
+        setting('/~1oauth2~1introspect', 10, 20),
       ]);
+      expect(stage).not.toHaveProperty('Variables');
+      // No reserved concurrency and no web ACL unless cdk.json asks for them.
+      for (const { Properties } of Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'))) {
+        expect(Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+      }
+      synth.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
       expect(stage.AccessLogSetting).toEqual({
         DestinationArn: resolve((service().node.findChild('AccessLogs') as ILogGroup).logGroupArn),
         Format: expect.stringContaining('$context.requestId'),
@@ -466,13 +537,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(JSON.stringify(method.Integration)).toContain(logicalIdOf(functions().me.function));
     });
 
-    it('authorizer: REQUEST type on the Authorization header, cached for the configured 300 s', () => {
+    it('authorizer: REQUEST type keyed on the token and the route, no result cache by default', () => {
       synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
       const authorizer = propertiesOf(synth.template, authorizerOf(service()));
       expect(authorizer).toMatchObject({
         Type: 'REQUEST',
-        IdentitySource: 'method.request.header.Authorization',
-        AuthorizerResultTtlInSeconds: 300,
+        IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+        AuthorizerResultTtlInSeconds: 0,
         RestApiId: ref(service().api),
       });
       expect(JSON.stringify(authorizer.AuthorizerUri)).toContain(
@@ -488,6 +559,21 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="invalid_token"'`,
           'gatewayresponse.header.Cache-Control': "'no-store'",
         }),
+      });
+      // The authorizer's Deny (a route requirement the token misses): RFC 6750 §3.1, 403.
+      synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'ACCESS_DENIED',
+        StatusCode: '403',
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer realm="oauth2", error="insufficient_scope"'`,
+          'gatewayresponse.header.Cache-Control': "'no-store'",
+        }),
+        ResponseTemplates: {
+          'application/json': JSON.stringify({
+            error: 'insufficient_scope',
+            error_description: 'The access token does not grant access to this resource',
+          }),
+        },
       });
       synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
         ResponseType: 'AUTHORIZER_FAILURE',
@@ -517,6 +603,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         Value: resolve(functions().authorizer.function.functionArn),
         Export: { Name: 'OAuth2TokenService-AuthorizerArn' },
       });
+    });
+
+    it('never name the lockout key secret (only its two functions know it)', () => {
+      const outputs = JSON.stringify(synth.template.findOutputs('*'));
+      expect(outputs).not.toContain(JSON.stringify(ref(service().lockoutKeySecret)));
     });
 
     it('name the admin function and both tables for the admin CLI', () => {
@@ -568,6 +659,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+        'TokenService/LockoutKeySecret Annotation::AwsSolutions-SMG4',
         'TokenService/SigningKeys/PrivateKeys Annotation::AwsSolutions-SMG4',
       ]);
     });

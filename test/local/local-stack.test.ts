@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +168,54 @@ describe('local stack (in memory, demo AuthCheck)', () => {
       },
     );
     expect(cc.status).toBe(200);
+  });
+
+  it('answers /me with a client_credentials token 403 insufficient_scope, as the deployed stack does', async () => {
+    const cc = await postForm(
+      `${stack.url}/oauth2/token`,
+      { grant_type: 'client_credentials' },
+      { Authorization: auth },
+    );
+    expect(cc.status).toBe(200);
+    const me = await fetch(`${stack.url}/me`, {
+      headers: { Authorization: `Bearer ${cc.body.access_token}` },
+    });
+    expect(me.status).toBe(403);
+    expect(me.headers.get('www-authenticate')).toBe('Bearer realm="oauth2", error="insufficient_scope"');
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    expect(await me.json()).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'The access token does not grant access to this resource',
+    });
+  });
+
+  it('derives the metadata issuer from its configured host and port, never from Host', async () => {
+    const { port } = new URL(stack.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          path: '/.well-known/oauth-authorization-server',
+          headers: { Host: 'evil.example', 'X-Forwarded-Proto': 'https' },
+        },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toContain('evil');
+    const metadata = JSON.parse(answer.body) as Record<string, string>;
+    expect(metadata.issuer).toBe(`http://127.0.0.1:${port}`);
+    expect(metadata.token_endpoint).toBe(`http://127.0.0.1:${port}/oauth2/token`);
   });
 
   it('answers /me without a valid bearer token with 401 and a Bearer challenge', async () => {

@@ -1,6 +1,7 @@
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_REQUIREMENTS_VARIABLE } from '../../lambdas/core/route-requirements';
 import { hashSecret, parseToken } from '../../lambdas/core/token-secrets';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../../lambdas/handlers/authorizer-lambda';
@@ -89,7 +90,11 @@ function handlersOn(route: string, extra: Environment = {}): Handlers {
       authorizer ??= buildAuthorizerLambda(environment);
       try {
         const result = await authorizer(
-          authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+          // A route that accepts client tokens too: only the token's validity decides.
+          authorizerRequest({
+            authorization: bearerAuthorization(accessToken),
+            stageVariables: { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' },
+          }),
           localLambdaContext('authorizer'),
         );
         const [statement] = result.policyDocument.Statement;

@@ -48,6 +48,7 @@ const redemption: RefreshRedemption = {
   accessExpiresAt: 200,
   refreshHash: 'refresh-2',
   refreshExpiresAt: 300,
+  maxLifetimeSeconds: 1000,
   expiresAt: 300,
 };
 
@@ -201,13 +202,15 @@ describe('DynamoDbGrantStore command shapes', () => {
         '#consumed = list_append(if_not_exists(#consumed, :noHashes), :presentedHashes)',
       ConditionExpression:
         '#clientId = :clientId AND attribute_not_exists(#revokedAt) AND #refreshHash = :presentedHash AND ' +
-        '#refreshExpiresAt > :now AND (attribute_not_exists(#fence) OR #fence <> :refreshHash) AND ' +
+        '#refreshExpiresAt > :now AND #createdAt >= :uncappedFloor AND ' +
+        '(attribute_not_exists(#fence) OR #fence <> :refreshHash) AND ' +
         '#userKey = :userKey AND contains(#scope, :scope0)',
       ExpressionAttributeNames: {
         '#clientId': 'clientId',
         '#revokedAt': 'revokedAt',
         '#refreshHash': 'refreshHash',
         '#refreshExpiresAt': 'refreshExpiresAt',
+        '#createdAt': 'createdAt',
         '#fence': 'fencedRefreshHash',
         '#accessHash': 'accessHash',
         '#accessExpiresAt': 'accessExpiresAt',
@@ -223,11 +226,13 @@ describe('DynamoDbGrantStore command shapes', () => {
         ':clientId': 'client-a',
         ':presentedHash': 'refresh-hash-1',
         ':now': 100,
+        // The new expiry (300) is inside the cap when createdAt >= 300 - 1000.
+        ':uncappedFloor': -700,
+        ':refreshExpiresAt': 300,
         ':accessHash': 'access-2',
         ':accessExpiresAt': 200,
         ':accessScope': ['read'],
         ':refreshHash': 'refresh-2',
-        ':refreshExpiresAt': 300,
         ':expiresAt': 300,
         ':noHashes': [],
         ':presentedHashes': ['refresh-hash-1'],
@@ -252,7 +257,19 @@ describe('DynamoDbGrantStore command shapes', () => {
     expect(
       await new DynamoDbGrantStore(doc, 'grants').redeemRefreshToken('grant-1', redemption),
     ).toBeUndefined();
-    expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand']);
+    // The usual write, then the one that caps the new expiry at the grant's creation + max.
+    expect(sent.map((command) => command.constructor.name)).toEqual(['UpdateCommand', 'UpdateCommand']);
+    const capped = sent[1]?.input as Record<string, unknown>;
+    expect(capped.UpdateExpression).toContain('#refreshExpiresAt = #createdAt + :maxLifetime');
+    expect(capped.ConditionExpression).toContain(
+      '#createdAt > :createdAfter AND #createdAt < :uncappedFloor',
+    );
+    expect(capped.ExpressionAttributeValues).toMatchObject({
+      ':createdAfter': 100 - 1000,
+      ':maxLifetime': 1000,
+      ':uncappedFloor': -700,
+    });
+    expect(capped.ExpressionAttributeValues).not.toHaveProperty(':refreshExpiresAt');
   });
 
   it('redeemRefreshToken settles a write that failed without an answer: fences the new hash, then reads', async () => {

@@ -90,6 +90,7 @@ const operations: Record<string, (stores: { clients: ClientStore; grants: GrantS
         accessExpiresAt: 2,
         refreshHash: 'r',
         refreshExpiresAt: 3,
+        maxLifetimeSeconds: 1000,
         expiresAt: 3,
       }),
     revokeGrant: ({ grants }) => grants.revokeGrant('grant-1', 1),

@@ -24,7 +24,9 @@ const freshTables = async (): Promise<TableNames> => {
 
 beforeAll(async () => {
   server = await startDynalite();
-  dynamo = createDynamoDbDocumentClient({ endpoint: server.endpoint });
+  // A generous per-call timeout: the lockout bursts put dozens of calls on one item at once, which
+  // dynalite serialises, on a machine shared with other test runs.
+  dynamo = createDynamoDbDocumentClient({ endpoint: server.endpoint, requestTimeoutMs: 10_000 });
 });
 
 afterAll(async () => {
@@ -86,7 +88,12 @@ describe('DynamoDB items', () => {
     const grants = new DynamoDbGrantStore(dynamo.doc, names.grants);
     const lockouts = new DynamoDbLockoutStore(dynamo.doc, names.grants);
     await grants.createGrant(aPasswordGrant());
-    await lockouts.recordFailure('abc', 1_700_000_000, 1_700_001_800);
+    await lockouts.reserveAttempt('abc', 1_700_000_000, {
+      threshold: 5,
+      expiresAt: 1_700_001_800,
+      staleBefore: 1_699_999_940,
+    });
+    await lockouts.recordFailure('abc', 1_700_000_000, { threshold: 5, expiresAt: 1_700_001_800 });
 
     const { Item } = await dynamo.doc.send(
       new GetCommand({ TableName: names.grants, Key: { grantId: 'lockout#abc' }, ConsistentRead: true }),
@@ -94,12 +101,33 @@ describe('DynamoDB items', () => {
     // The table's TTL attribute removes it; no index attribute, so no listing meets it.
     expect(Item).toStrictEqual({
       grantId: 'lockout#abc',
+      reserved: 1,
+      limit: 5,
       failures: 1,
+      lockedUntil: 0,
       lastFailureAt: 1_700_000_000,
+      reservedAt: 1_700_000_000,
       expiresAt: 1_700_001_800,
     });
     expect(await grants.listGrantIdsByUser('user-1')).toEqual(['grant-1']);
     expect(await grants.listGrantIdsByClient('client-a')).toEqual(['grant-1']);
+  });
+
+  it('replace a lockout item of the earlier format (failures only) by fresh state on the next reservation', async () => {
+    const names = await freshTables();
+    const lockouts = new DynamoDbLockoutStore(dynamo.doc, names.grants);
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: names.grants,
+        Item: { grantId: 'lockout#old', failures: 3, lastFailureAt: 1_700_000_000, expiresAt: 1_700_001_800 },
+      }),
+    );
+    const reservation = await lockouts.reserveAttempt('old', 1_700_000_010, {
+      threshold: 5,
+      expiresAt: 1_700_001_810,
+      staleBefore: 1_699_999_950,
+    });
+    expect(reservation).toMatchObject({ outcome: 'reserved', state: { reserved: 1, failures: 0, limit: 5 } });
   });
 
   it('ignore unknown extra attributes', async () => {

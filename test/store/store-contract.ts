@@ -1,9 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { noAudit } from '../../lambdas/core/audit-event';
+import type { AuthCheck } from '../../lambdas/core/auth-check';
 import { userKeyOf } from '../../lambdas/core/auth-check';
+import { checkCredentials } from '../../lambdas/core/check-credentials';
 import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../../lambdas/core/client-store';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
 import type { GrantRecord, GrantStore, RefreshRedemption } from '../../lambdas/core/grant-store';
-import type { LockoutStore } from '../../lambdas/core/password-lockout';
+import { OAuthError } from '../../lambdas/core/oauth-errors';
+import {
+  type LockoutStore,
+  lockoutKeyOf,
+  STALE_RESERVATION_SECONDS,
+} from '../../lambdas/core/password-lockout';
 
 export interface Stores {
   readonly clients: ClientStore;
@@ -69,6 +77,7 @@ const aRedemption = (n: number, overrides: Partial<RefreshRedemption> = {}): Ref
   accessExpiresAt: NOW + n + 3600,
   refreshHash: `refresh-hash-r${n}`,
   refreshExpiresAt: NOW + n + 86_400,
+  maxLifetimeSeconds: 90 * 86_400,
   expiresAt: NOW + n + 86_400,
   ...overrides,
 });
@@ -480,52 +489,316 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
       });
     });
 
+    describe('GrantStore: the absolute cap of a grant (issue 10, finding 5)', () => {
+      const MAX = 90 * 86_400;
+
+      it('refuses a redemption once the grant is createdAt + max old, and writes nothing', async () => {
+        await grants.createGrant(
+          aPasswordGrant({ refreshExpiresAt: NOW + MAX + 10, expiresAt: NOW + MAX + 10 }),
+        );
+        expect(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX, { maxLifetimeSeconds: MAX })),
+        ).toBeUndefined();
+        expect(await grants.getGrant('grant-1')).toStrictEqual(
+          aPasswordGrant({ refreshExpiresAt: NOW + MAX + 10, expiresAt: NOW + MAX + 10 }),
+        );
+        expect(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX - 1, { maxLifetimeSeconds: MAX })),
+        ).toBeDefined();
+      });
+
+      it('never gives the new refresh token an expiry past the cap', async () => {
+        await grants.createGrant(aPasswordGrant({ refreshExpiresAt: NOW + MAX, expiresAt: NOW + MAX }));
+        // The usual lifetime (one day) would end a day after the cap: the token ends at the cap.
+        const late = present(
+          await grants.redeemRefreshToken('grant-1', aRedemption(MAX - 100, { maxLifetimeSeconds: MAX })),
+        );
+        expect(late.refreshExpiresAt).toBe(NOW + MAX);
+        expect(late.refreshHash).toBe(`refresh-hash-r${MAX - 100}`);
+      });
+
+      it('keeps the usual expiry while it is inside the cap', async () => {
+        await grants.createGrant(aPasswordGrant());
+        const early = present(
+          await grants.redeemRefreshToken('grant-1', aRedemption(5, { maxLifetimeSeconds: MAX })),
+        );
+        expect(early.refreshExpiresAt).toBe(NOW + 5 + 86_400);
+      });
+    });
+
     describe('LockoutStore', () => {
-      it('has no state for a key that never failed', async () => {
+      const terms = (at: number, threshold = 3) => ({
+        threshold,
+        expiresAt: at + 1800,
+        staleBefore: at - STALE_RESERVATION_SECONDS,
+      });
+      const reserve = (at = NOW, threshold = 3) => lockouts.reserveAttempt('key-a', at, terms(at, threshold));
+      const fail = (at = NOW, threshold = 3) => lockouts.recordFailure('key-a', at, terms(at, threshold));
+      const reserved = async (at = NOW, threshold = 3) => {
+        const reservation = await reserve(at, threshold);
+        expect(reservation.outcome).toBe('reserved');
+        return reservation.outcome === 'reserved' ? reservation.state : expect.unreachable();
+      };
+
+      it('has no state for a key that never tried', async () => {
         expect(await lockouts.getLockout('key-a')).toBeUndefined();
       });
 
-      it('counts failures one by one and answers the new state', async () => {
-        expect(await lockouts.recordFailure('key-a', NOW, NOW + 1800)).toStrictEqual({
-          failures: 1,
-          lastFailureAt: NOW,
-          expiresAt: NOW + 1800,
-        });
-        expect(await lockouts.recordFailure('key-a', NOW + 5, NOW + 1805)).toStrictEqual({
-          failures: 2,
-          lastFailureAt: NOW + 5,
-          expiresAt: NOW + 1805,
-        });
-        expect(await lockouts.getLockout('key-a')).toStrictEqual({
-          failures: 2,
-          lastFailureAt: NOW + 5,
-          expiresAt: NOW + 1805,
+      it('reserves into fresh state: the threshold as the limit, nothing failed, unlocked', async () => {
+        expect(await reserve()).toStrictEqual({
+          outcome: 'reserved',
+          state: {
+            reserved: 1,
+            limit: 3,
+            failures: 0,
+            lockedUntil: 0,
+            lastFailureAt: 0,
+            reservedAt: NOW,
+            expiresAt: NOW + 1800,
+          },
         });
         expect(await lockouts.getLockout('key-b')).toBeUndefined();
       });
 
-      it('counts every one of concurrent failures', async () => {
-        await Promise.all(Array.from({ length: 8 }, () => lockouts.recordFailure('key-a', NOW, NOW + 1800)));
-        expect((await lockouts.getLockout('key-a'))?.failures).toBe(8);
+      it('grants no more reservations than the limit, however many arrive at once', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 12 }, () => reserve()));
+        expect(outcomes.filter((r) => r.outcome === 'reserved')).toHaveLength(3);
+        expect(outcomes.filter((r) => r.outcome === 'full')).toHaveLength(9);
+        expect((await lockouts.getLockout('key-a'))?.reserved).toBe(3);
       });
 
-      it('starts a fresh count over expired state that was not deleted yet', async () => {
-        await lockouts.recordFailure('key-a', NOW, NOW + 10);
-        await lockouts.recordFailure('key-a', NOW + 1, NOW + 11);
-        expect(await lockouts.recordFailure('key-a', NOW + 11, NOW + 1811)).toStrictEqual({
+      it('counts a failure, keeping its reservation as the failure', async () => {
+        await reserved();
+        expect(await fail(NOW + 5)).toStrictEqual({
+          reserved: 1,
+          limit: 3,
           failures: 1,
-          lastFailureAt: NOW + 11,
-          expiresAt: NOW + 1811,
+          lockedUntil: 0,
+          lastFailureAt: NOW + 5,
+          reservedAt: NOW,
+          expiresAt: NOW + 1805,
         });
       });
 
-      it('clears a key, and clearing an unknown key is harmless', async () => {
-        await lockouts.recordFailure('key-a', NOW, NOW + 1800);
-        await lockouts.recordFailure('key-b', NOW, NOW + 1800);
+      it('counts every one of concurrent failures', async () => {
+        await Promise.all(Array.from({ length: 3 }, () => reserved()));
+        await Promise.all(Array.from({ length: 3 }, () => fail()));
+        expect((await lockouts.getLockout('key-a'))?.failures).toBe(3);
+      });
+
+      it('locks only on the failure count it saw, with one more slot than failures', async () => {
+        await Promise.all(Array.from({ length: 3 }, () => reserved()));
+        await Promise.all(Array.from({ length: 3 }, () => fail()));
+        expect(await lockouts.lock('key-a', 2, NOW + 60)).toBe(false);
+        expect(await lockouts.lock('key-a', 3, NOW + 60)).toBe(true);
+        expect(await lockouts.getLockout('key-a')).toMatchObject({
+          lockedUntil: NOW + 60,
+          limit: 4,
+          reserved: 3,
+        });
+        expect(await reserve(NOW + 59)).toStrictEqual({ outcome: 'locked', lockedUntil: NOW + 60 });
+        // When the lock ends, exactly one probe.
+        const probes = await Promise.all(Array.from({ length: 5 }, () => reserve(NOW + 60)));
+        expect(probes.filter((r) => r.outcome === 'reserved')).toHaveLength(1);
+        expect(probes.filter((r) => r.outcome === 'full')).toHaveLength(4);
+      });
+
+      it('a success resets the failures it saw and releases them with its reservation', async () => {
+        await Promise.all([reserved(), reserved()]);
+        await Promise.all([fail(), fail()]);
+        const seen = await reserved(NOW + 1);
+        expect(seen.failures).toBe(2);
+        await lockouts.recordSuccess('key-a', seen.failures, 3);
+        expect(await lockouts.getLockout('key-a')).toMatchObject({
+          reserved: 0,
+          failures: 0,
+          limit: 3,
+          lockedUntil: 0,
+        });
+      });
+
+      it('a success never erases failures it did not see: it releases only its own reservation', async () => {
+        const early = await reserved();
+        await reserved();
+        await fail(NOW + 1);
+        await lockouts.recordSuccess('key-a', early.failures, 3);
+        expect(await lockouts.getLockout('key-a')).toMatchObject({ reserved: 1, failures: 1 });
+
+        const seenOne = await reserved(NOW + 2);
+        await reserved(NOW + 2);
+        await fail(NOW + 3);
+        await lockouts.recordSuccess('key-a', seenOne.failures, 3);
+        expect(await lockouts.getLockout('key-a')).toMatchObject({ reserved: 2, failures: 2 });
+      });
+
+      it('gives a reservation back, never below zero and never into a new item', async () => {
+        await reserved();
+        await lockouts.releaseAttempt('key-a');
+        await lockouts.releaseAttempt('key-a');
+        expect(await lockouts.getLockout('key-a')).toMatchObject({ reserved: 0, failures: 0 });
+        await lockouts.releaseAttempt('never-tried');
+        await lockouts.recordSuccess('never-tried', 0, 3);
+        expect(await lockouts.getLockout('never-tried')).toBeUndefined();
+      });
+
+      it(`recovers reservations leaked by a dead Lambda only after ${STALE_RESERVATION_SECONDS} s without a reservation`, async () => {
+        await Promise.all(Array.from({ length: 3 }, () => reserved()));
+        await fail(NOW + 1);
+        expect((await reserve(NOW + STALE_RESERVATION_SECONDS - 1)).outcome).toBe('full');
+        const recovered = await reserved(NOW + STALE_RESERVATION_SECONDS);
+        // The failure stays counted; the two leaked slots are gone, this attempt holds one.
+        expect(recovered).toMatchObject({
+          reserved: 2,
+          failures: 1,
+          reservedAt: NOW + STALE_RESERVATION_SECONDS,
+        });
+      });
+
+      it('starts fresh over expired state that was not deleted yet', async () => {
+        await Promise.all(Array.from({ length: 3 }, () => reserved()));
+        await Promise.all(Array.from({ length: 3 }, () => fail()));
+        await lockouts.lock('key-a', 3, NOW + 60);
+        expect(await reserved(NOW + 1800)).toMatchObject({
+          reserved: 1,
+          failures: 0,
+          lockedUntil: 0,
+          limit: 3,
+        });
+      });
+
+      it('a failure after an unlock (item deleted in flight) still counts, as its own reservation', async () => {
+        await reserved();
         await lockouts.clearLockout('key-a');
-        await lockouts.clearLockout('never-failed');
+        expect(await fail()).toMatchObject({ reserved: 1, failures: 1, limit: 3 });
+      });
+
+      it('clears a key, and clearing an unknown key is harmless', async () => {
+        await reserved();
+        await lockouts.reserveAttempt('key-b', NOW, terms(NOW));
+        await lockouts.clearLockout('key-a');
+        await lockouts.clearLockout('never-tried');
         expect(await lockouts.getLockout('key-a')).toBeUndefined();
-        expect((await lockouts.getLockout('key-b'))?.failures).toBe(1);
+        expect((await lockouts.getLockout('key-b'))?.reserved).toBe(1);
+      });
+
+      describe('checkCredentials over this store (issue 10, finding 1)', () => {
+        const POLICY = { threshold: 5, baseSeconds: 60, maxSeconds: 900 };
+        const calls: string[] = [];
+        /** Answers after a few ms, like a real hook, so attempts overlap. */
+        const authCheck: AuthCheck = {
+          async checkCredentials({ password }) {
+            calls.push(password);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return password === 'right' ? 'user-1' : null;
+          },
+        };
+        const deps = () => ({
+          authCheck,
+          lockouts,
+          audit: noAudit,
+          lockoutKeySecret: async () => 'contract-lockout-key-secret-0123456789',
+          sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms / 5)),
+        });
+        const attempt = async (password: string, at = NOW): Promise<string> => {
+          try {
+            const { settled } = await checkCredentials(
+              { username: 'victim', password, clientId: 'client-a' },
+              POLICY,
+              deps(),
+              at,
+            );
+            await settled;
+            return 'ok';
+          } catch (error) {
+            if (error instanceof OAuthError)
+              return error.description.startsWith('Too many') ? 'locked' : error.code;
+            throw error;
+          }
+        };
+        const burst = (n: number, password: string, at = NOW) =>
+          Promise.all(Array.from({ length: n }, () => attempt(password, at)));
+        const count = (outcomes: string[], outcome: string) => outcomes.filter((o) => o === outcome).length;
+
+        beforeEach(() => {
+          calls.length = 0;
+        });
+
+        it('a burst of 40 concurrent wrong passwords reaches the AuthCheck at most 5 times and locks the username', async () => {
+          const outcomes = await burst(40, 'wrong');
+          expect(calls.length).toBeLessThanOrEqual(5);
+          expect(count(outcomes, 'invalid_grant')).toBe(calls.length);
+          expect(
+            count(outcomes, 'invalid_grant') +
+              count(outcomes, 'locked') +
+              count(outcomes, 'temporarily_unavailable'),
+          ).toBe(40);
+          expect(await attempt('right', NOW + 1)).toBe('locked');
+          expect(calls.length).toBeLessThanOrEqual(5);
+        });
+
+        it('30 wrong passwords and the right one together: at most 5 wrong guesses are checked, and the lock holds', async () => {
+          const outcomes = await Promise.all([
+            ...Array.from({ length: 15 }, () => attempt('wrong')),
+            attempt('right'),
+            ...Array.from({ length: 15 }, () => attempt('wrong')),
+          ]);
+          expect(calls.filter((p) => p === 'wrong').length).toBeLessThanOrEqual(5);
+          expect(calls.length).toBeLessThanOrEqual(6);
+          expect(
+            outcomes.every((o) => ['ok', 'invalid_grant', 'locked', 'temporarily_unavailable'].includes(o)),
+          ).toBe(true);
+          expect(await attempt('right', NOW + 1)).toBe('locked');
+        });
+
+        it('after a lock ends, a burst gets exactly one guess through and locks again for twice as long', async () => {
+          await burst(10, 'wrong');
+          const until =
+            (await lockouts.getLockout(lockoutKeyOf('victim', 'contract-lockout-key-secret-0123456789')))
+              ?.lockedUntil ?? 0;
+          expect(until).toBe(NOW + 60);
+          calls.length = 0;
+          const outcomes = await burst(25, 'wrong', until);
+          expect(calls).toHaveLength(1);
+          expect(count(outcomes, 'invalid_grant')).toBe(1);
+          const state = await lockouts.getLockout(
+            lockoutKeyOf('victim', 'contract-lockout-key-secret-0123456789'),
+          );
+          expect(state?.lockedUntil).toBe(until + 120);
+        });
+
+        it('30 concurrent right-password sign-ins mostly succeed, each answered ok or 503, none refused as locked', async () => {
+          const outcomes = await burst(30, 'right');
+          expect(count(outcomes, 'ok') + count(outcomes, 'temporarily_unavailable')).toBe(30);
+          expect(count(outcomes, 'ok')).toBeGreaterThanOrEqual(20);
+          const state = await lockouts.getLockout(
+            lockoutKeyOf('victim', 'contract-lockout-key-secret-0123456789'),
+          );
+          expect(state).toMatchObject({ reserved: 0, failures: 0, lockedUntil: 0 });
+        });
+
+        it('an AuthCheck outage gives the reservation back and counts nothing', async () => {
+          const down = {
+            ...deps(),
+            authCheck: {
+              checkCredentials: () => Promise.reject(new DependencyUnavailable('auth-check', 'down')),
+            },
+          };
+          for (let i = 0; i < 8; i += 1) {
+            await expect(
+              checkCredentials(
+                { username: 'victim', password: 'x', clientId: 'client-a' },
+                POLICY,
+                down,
+                NOW,
+              ),
+            ).rejects.toBeInstanceOf(DependencyUnavailable);
+          }
+          const state = await lockouts.getLockout(
+            lockoutKeyOf('victim', 'contract-lockout-key-secret-0123456789'),
+          );
+          expect(state).toMatchObject({ reserved: 0, failures: 0 });
+          expect(await attempt('right')).toBe('ok');
+        });
       });
     });
   });

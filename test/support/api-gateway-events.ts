@@ -9,8 +9,8 @@ export const ACCOUNT_ID = '123456789012';
 export const API_ID = 'a1b2c3d4e5';
 export const REGION = 'eu-west-1';
 export const STAGE = 'prod';
-/** What the authorizer must allow: every method and path of the API. */
-export const WHOLE_API_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/*`;
+/** What the authorizer allows (or denies) for `GET /me`: exactly that route of the stage. */
+export const ME_ROUTE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}/GET/me`;
 
 export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
@@ -136,6 +136,9 @@ export interface AuthorizerRequestOptions {
   readonly headers?: HeaderOverrides;
   readonly method?: string;
   readonly path?: string;
+  /** The route's resource path (`/orders/{id}`); default: `path`. */
+  readonly resource?: string;
+  readonly stageVariables?: Record<string, string>;
 }
 
 /** A REQUEST-type authorizer event for `GET /me` (by default) with `X-Forwarded-Proto: https`. */
@@ -147,14 +150,17 @@ export function authorizerRequest(options: AuthorizerRequestOptions = {}): APIGa
   return {
     type: 'REQUEST',
     methodArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${STAGE}/${method}${path}`,
-    resource: path,
+    resource: options.resource ?? path,
     path,
     httpMethod: method,
     ...mergeHeaders(defaults, options.headers),
     ...queryParameters(null),
     pathParameters: null,
-    stageVariables: null,
-    requestContext: requestContext(method, path, null) as APIGatewayRequestAuthorizerEvent['requestContext'],
+    stageVariables: options.stageVariables ?? null,
+    requestContext: {
+      ...requestContext(method, path, null),
+      resourcePath: options.resource ?? path,
+    } as APIGatewayRequestAuthorizerEvent['requestContext'],
   };
 }
 

@@ -3,6 +3,7 @@ import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambda
 import { createTablesIfMissing, type TableNames } from '../../lambdas/store/table-definitions';
 import { type AuthCheckHookServer, type HookUser, startAuthCheckHookServer } from './auth-check-hook-server';
 import { type DynaliteServer, startDynalite } from './dynalite-server';
+import { TEST_LOCKOUT_KEY_SECRET } from './lockout-key-secret';
 
 /** What every handler test stands on: dynalite with the tables, a signed loopback AuthCheck hook. */
 export interface ServiceBackend {
@@ -37,6 +38,7 @@ export async function startServiceBackend(options: {
       DYNAMODB_ENDPOINT: dynalite.endpoint,
       AUTH_CHECK_URL: hook.url,
       AUTH_CHECK_SECRET: hook.secret,
+      LOCKOUT_KEY_SECRET: TEST_LOCKOUT_KEY_SECRET,
       LOG_LEVEL: 'SILENT',
       // disable-client's second sweep waits for in-flight token requests; tests of the race set it.
       DISABLE_CLIENT_SECOND_SWEEP_SECONDS: '0',

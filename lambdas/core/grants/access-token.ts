@@ -26,8 +26,11 @@ export async function prepareAccessToken(
     return { hash: hashSecret(secret), issue: async () => formatToken(grantId, secret) };
   }
   const jti = formatJti(grantId, secret);
-  if (deps.signingKey === undefined) {
-    throw new DependencyUnavailable('secrets', 'a JWT was asked for but no signing key is configured');
+  if (deps.signingKey === undefined || context.issuer === '') {
+    throw new DependencyUnavailable(
+      'secrets',
+      'a JWT was asked for but no signing key or issuer is configured',
+    );
   }
   // Fetched before the grant is written: a key that cannot be had leaves nothing behind.
   const key = await deps.signingKey(now);

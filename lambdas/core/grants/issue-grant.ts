@@ -25,7 +25,11 @@ export async function issueGrant(
   const accessToken = await prepareAccessToken(context, grantId, accessTtl);
   const refreshSecret = grant.withRefreshToken ? generateSecret(deps.random) : undefined;
   const accessExpiresAt = now + accessTtl;
-  const refreshExpiresAt = refreshSecret === undefined ? undefined : now + refreshTtl;
+  // Never past the grant's absolute cap, even for a client whose own refresh lifetime is longer.
+  const refreshExpiresAt =
+    refreshSecret === undefined
+      ? undefined
+      : now + Math.min(refreshTtl, context.config.refreshTokenMaxLifetimeSeconds);
   const record: GrantRecord = {
     grantId,
     clientId: client.clientId,

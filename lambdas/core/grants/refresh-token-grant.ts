@@ -17,7 +17,8 @@ const MAX_REQUESTED_SCOPE_TOKENS = 64;
  * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2): every refresh consumes the
  * presented token and issues a new pair in one conditional write (which is also the whole check, so
  * a warm refresh costs that write and the client read); only a refused write reads the grant, to say
- * why. Presenting a consumed token again revokes the whole grant.
+ * why. Presenting a consumed token again revokes the whole grant. No refresh works past the grant's
+ * creation plus `refreshTokenMaxLifetimeSeconds` (checked in the same write), so a login ends.
  */
 export const refreshTokenGrant: GrantHandler = async (context) => {
   const { client, params, deps, now } = context;
@@ -48,6 +49,7 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
       accessExpiresAt: now + accessTtl,
       refreshHash: hashSecret(refreshSecret),
       refreshExpiresAt,
+      maxLifetimeSeconds: context.config.refreshTokenMaxLifetimeSeconds,
       expiresAt: Math.max(now + accessTtl, refreshExpiresAt),
     })) ?? (await explainRefusal(context, token.grantId, { presentedHash, refreshSecret, userId, scope }));
 
@@ -107,6 +109,9 @@ async function explainRefusal(
     throw invalidGrant('refresh token does not match');
   }
   if ((grant.refreshExpiresAt ?? 0) <= now) throw invalidGrant('refresh token expired');
+  if (grant.createdAt + context.config.refreshTokenMaxLifetimeSeconds <= now) {
+    throw invalidGrant('grant past its maximum lifetime');
+  }
   if (userId !== undefined && (grant.userId === undefined || userId !== userKeyOf(grant.userId))) {
     throw new InvalidGrant('The user_id does not match the refresh token', { cause: 'user_id mismatch' });
   }
