@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { TEST_LOCKOUT_KEY_SECRET } from '../support/lockout-key-secret';
 import { type MotoServer, motoAvailable, startMoto } from '../support/moto-server';
 
 const HOOK_SECRET = 'hook-secret-from-secrets-manager-0123456789';
+const LOCKOUT_KEY = 'lockout-key-from-secrets-manager-0123456789';
 
 describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets Manager (moto)', () => {
   let moto: MotoServer;
@@ -21,6 +24,7 @@ describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets 
   let hook: Server;
   let hookUrl: string;
   let secretArn: string;
+  let lockoutKeyArn: string;
   const verdicts: boolean[] = [];
   let env: Record<string, string>;
   let basic: string;
@@ -37,6 +41,9 @@ describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets 
     });
     secretArn = (await secrets.send(new CreateSecretCommand({ Name: 'hook', SecretString: HOOK_SECRET })))
       .ARN as string;
+    lockoutKeyArn = (
+      await secrets.send(new CreateSecretCommand({ Name: 'lockout-key', SecretString: LOCKOUT_KEY }))
+    ).ARN as string;
     secrets.destroy();
 
     hook = createServer((request, response) => {
@@ -112,5 +119,35 @@ describe.skipIf(!motoAvailable())('token Lambda with the hook secret in Secrets 
     expect(JSON.parse(result.body)).toMatchObject({ error: 'temporarily_unavailable' });
     expect(result.headers?.['Cache-Control']).toBe('no-store');
     expect(verdicts).toHaveLength(1);
+  });
+  it('keys lockout state with LOCKOUT_KEY_SECRET_ARN read from Secrets Manager', async () => {
+    const { LOCKOUT_KEY_SECRET: _plain, ...withArn } = env;
+    const result = await passwordGrant({ ...withArn, LOCKOUT_KEY_SECRET_ARN: lockoutKeyArn });
+    expect(result.statusCode).toBe(200);
+    const key = createHmac('sha256', LOCKOUT_KEY).update('alice', 'utf8').digest('base64url');
+    const { client } = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
+    const { Item } = await client.send(
+      new GetItemCommand({
+        TableName: 'grants',
+        Key: { grantId: { S: `lockout#${key}` } },
+        ConsistentRead: true,
+      }),
+    );
+    client.destroy();
+    expect(Item?.reserved).toEqual({ N: '0' });
+  });
+
+  it('answers 503 without asking the AuthCheck when the lockout key cannot be read', async () => {
+    const { LOCKOUT_KEY_SECRET: _plain, AUTH_CHECK_SECRET_ARN: _hook, ...rest } = env;
+    const asked = verdicts.length;
+    const result = await passwordGrant({
+      ...rest,
+      AUTH_CHECK_SECRET: HOOK_SECRET,
+      LOCKOUT_KEY_SECRET_ARN: lockoutKeyArn,
+      SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toMatchObject({ error: 'temporarily_unavailable' });
+    expect(verdicts).toHaveLength(asked);
   });
 });

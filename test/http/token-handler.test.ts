@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpAuthCheck, parseAuthCheckUrl } from '../../lambdas/auth-check/http-auth-check';
 import { noAudit } from '../../lambdas/core/audit-event';
+import { API_REQUIREMENTS_VARIABLE } from '../../lambdas/core/route-requirements';
 import { DEFAULT_TOKEN_ENDPOINT_CONFIG } from '../../lambdas/core/token-endpoint-config';
 import { hashSecret } from '../../lambdas/core/token-secrets';
 import { buildAdminLambda } from '../../lambdas/handlers/admin-lambda';
@@ -97,10 +98,14 @@ const callToken = (
 async function authorize(
   accessToken: string,
   handler: AuthorizerHandler = authorizerHandler,
+  stageVariables?: Record<string, string>,
 ): Promise<string> {
   try {
     const result = await handler(
-      authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+      authorizerRequest({
+        authorization: bearerAuthorization(accessToken),
+        ...(stageVariables === undefined ? {} : { stageVariables }),
+      }),
       localLambdaContext('authorizer'),
     );
     const [statement] = result.policyDocument.Statement;
@@ -596,7 +601,11 @@ describe('client_credentials grant', () => {
     const client = await registerClient(['client_credentials']);
     const body = expectTokenResponse(await callToken(clientCredentialsRequest(client)), CLIENT_TOKEN_KEYS);
     expect(body.expires_in).toBe(3600);
-    expect(await authorize(body.access_token)).toBe('Allow');
+    // A token without a user passes only a route that accepts client tokens (issue 10, finding 3).
+    expect(await authorize(body.access_token)).toBe('Deny');
+    expect(
+      await authorize(body.access_token, authorizerHandler, { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' }),
+    ).toBe('Allow');
   });
 
   it('adds the scope for a scoped client', async () => {
@@ -1135,7 +1144,9 @@ describe('password lockout across Lambda instances (state in DynamoDB)', () => {
     await callToken(passwordRequest(client, user), strict);
     await callToken(passwordRequest(client, user), strict);
     const refused = await callToken(passwordRequest(client, user), strict);
-    expect(refused.headers?.['Retry-After']).toBe('7');
+    // 7 s from the second failure, less any wall-clock second that passed since (a loaded machine).
+    expect(Number(refused.headers?.['Retry-After'])).toBeLessThanOrEqual(7);
+    expect(Number(refused.headers?.['Retry-After'])).toBeGreaterThanOrEqual(5);
 
     const off = buildTokenLambda(environment({ LOCKOUT_THRESHOLD: '0' }));
     const free = { ...BOB, username: 'never-locked', password: 'wrong' };

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCKOUT_KEY_SECRET_FILE } from '../../lambdas/local/local-lockout-key-secret';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 
 const QUIET = { LOG_LEVEL: 'SILENT' };
@@ -349,6 +350,42 @@ describe('local stack settings', () => {
           },
         );
         expect(cc.status).toBe(200);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('DATA_DIR keeps the lockout key secret (mode 0600), so a lock survives a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oauth2-local-'));
+    const attempt = (stack: LocalStack, password: string) => {
+      const demo = stack.demoClient as { clientId: string; clientSecret: string };
+      return postForm(
+        `${stack.url}/oauth2/token`,
+        { grant_type: 'password', username: 'restart-demo', password },
+        { Authorization: basic(demo.clientId, demo.clientSecret) },
+      );
+    };
+    try {
+      const first = await startLocalStack({ port: 0, dataDir, environment: QUIET });
+      try {
+        for (let i = 0; i < 5; i += 1) expect((await attempt(first, `wrong-${i}`)).status).toBe(400);
+      } finally {
+        await first.close();
+      }
+      const file = join(dataDir, LOCKOUT_KEY_SECRET_FILE);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8').length).toBeGreaterThanOrEqual(32);
+
+      const second = await startLocalStack({ port: 0, dataDir, environment: QUIET });
+      try {
+        const locked = await attempt(second, 'anything');
+        expect([locked.status, locked.body.error_description]).toEqual([
+          400,
+          'Too many failed sign-in attempts for this username; try again later',
+        ]);
       } finally {
         await second.close();
       }
