@@ -173,7 +173,9 @@ export class OAuth2TokenService extends Construct {
       environment: common,
     });
     this.allow(this.revocationFunction, this.clientsTable, ['dynamodb:GetItem']);
-    this.allow(this.revocationFunction, this.grantsTable, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    // One conditional UpdateItem checks owner and token hash: revocation never reads a grant
+    // (verify:deployment's least-privilege report found the GetItem unused).
+    this.allow(this.revocationFunction, this.grantsTable, ['dynamodb:UpdateItem']);
 
     this.introspectionFunction = new ServiceFunction(this, 'Introspection', {
       entry: 'introspection',
@@ -230,8 +232,8 @@ export class OAuth2TokenService extends Construct {
     });
     // unlock-username finds the key the token function counts under.
     this.lockoutKeySecret.grantRead(this.adminFunction.role);
+    // No GetItem: every client change is a conditional write, and list-clients is a Scan.
     this.allow(this.adminFunction, this.clientsTable, [
-      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:Scan',

@@ -351,10 +351,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
-          [
-            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
-            [clientsTable.tableArn],
-          ],
+          [['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'], [clientsTable.tableArn]],
           [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],
@@ -504,14 +501,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
-    it('revocation may read the client and read/update grants; introspection and metadata only read or nothing', () => {
+    it('revocation may read the client and update grants; introspection and metadata only read or nothing', () => {
       const { revocation, introspection, metadata } = functions();
       const tables = (fn: IConstruct) =>
         permissionsOfRole(synth.template, fn).filter((line) => line.includes('dynamodb:'));
       expect(tables(revocation.role)).toEqual(
         [
           `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().clientsTable.tableArn))}`,
-          `Allow dynamodb:GetItem ${JSON.stringify(resolve(service().grantsTable.tableArn))}`,
           `Allow dynamodb:UpdateItem ${JSON.stringify(resolve(service().grantsTable.tableArn))}`,
         ].sort(),
       );
