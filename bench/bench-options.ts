@@ -16,22 +16,42 @@ export interface BenchOptions {
     readonly seedBudgetMs: number;
   };
   readonly coldStart: { readonly runs: number; readonly diagnose: readonly LambdaName[] };
+  /** `--save`: a full, complete run replaces the committed bench/results/latest.* (or profiled.*). */
+  readonly save: boolean;
+  /** `--out=dir`: where any other run writes its results; default a fresh directory under the temp dir. */
+  readonly outDir?: string;
 }
 
 const CONNECTIONS = 8;
 
-/** `--quick` (under 2 minutes: one round, short runs, smaller tables), `--profile[=dir]`; full otherwise. */
+/**
+ * `--quick` (under 2 minutes: one round, short runs, smaller tables), `--profile[=dir]`, `--save`,
+ * `--out=dir`; full otherwise.
+ */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const unknown = argv.filter((arg) => arg !== '--quick' && !/^--profile(=.+)?$/.test(arg));
+  const unknown = argv.filter(
+    (arg) =>
+      arg !== '--quick' && arg !== '--save' && !/^--profile(=.+)?$/.test(arg) && !/^--out=.+$/.test(arg),
+  );
   if (unknown.length > 0)
-    throw new Error(`unknown option(s): ${unknown.join(' ')} (use --quick, --profile[=dir])`);
+    throw new Error(
+      `unknown option(s): ${unknown.join(' ')} (use --quick, --profile[=dir], --save, --out=dir)`,
+    );
+  const save = argv.includes('--save');
+  if (save && argv.includes('--quick'))
+    throw new Error('--save replaces the committed results and needs a full run: drop --quick');
+  const out = argv.find((arg) => arg.startsWith('--out='));
   const profile = argv.find((arg) => arg.startsWith('--profile'));
   // Profiles are large: outside the repository unless a directory is named.
   const profileDir =
     profile === undefined
       ? undefined
       : resolve(profile.split('=')[1] ?? join(tmpdir(), `oauth2-bench-profiles-${Date.now()}`));
-  const common = profileDir === undefined ? {} : { profileDir };
+  const common = {
+    save,
+    ...(profileDir === undefined ? {} : { profileDir }),
+    ...(out === undefined ? {} : { outDir: resolve(out.slice('--out='.length)) }),
+  };
   if (argv.includes('--quick')) {
     return {
       ...common,
@@ -59,5 +79,29 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       seedBudgetMs: 150_000,
     },
     coldStart: { runs: 15, diagnose: ['token', 'authorizer'] },
+  };
+}
+
+/**
+ * Where a run's results go. The committed `bench/results/latest.*` (`profiled.*` with `--profile`)
+ * change only for a full run asked to `--save` them in which every section completed; a quick,
+ * partial or unsaved run writes to `--out` or a fresh directory under the temp directory, so the
+ * working tree stays clean.
+ */
+export function resultsDestination(
+  options: Pick<BenchOptions, 'mode' | 'save' | 'outDir' | 'profileDir'>,
+  sectionErrors: number,
+  committedDir: string,
+  now: Date = new Date(),
+): { readonly dir: string; readonly name: string; readonly committed: boolean } {
+  const name = options.profileDir === undefined ? 'latest' : 'profiled';
+  if (options.mode === 'full' && options.save && sectionErrors === 0) {
+    return { dir: committedDir, name, committed: true };
+  }
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return {
+    dir: options.outDir ?? join(tmpdir(), `oauth2-bench-${options.mode}-${stamp}`),
+    name,
+    committed: false,
   };
 }

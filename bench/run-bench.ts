@@ -1,15 +1,17 @@
 /**
- * `npm run bench [-- --quick] [-- --profile[=dir]]`: measures this service and the peer on this
- * machine and writes bench/results/latest.json and latest.md (`profiled.*` with `--profile`, which also
+ * `npm run bench [-- --quick] [-- --profile[=dir]] [-- --save] [-- --out=dir]`: measures this service and the peer on this
+ * machine. A full run with `--save` in which every section completed writes the committed
+ * bench/results/latest.json and latest.md (`profiled.*` with `--profile`, which also
  * leaves V8 CPU profiles of the core loop and of each server process). A missed target prints MISS; it
- * never makes the exit status non-zero (a section that crashes does).
+ * never makes the exit status non-zero (a section that crashes does). Any other run (quick, partial,
+ * not --save) writes to `--out=dir` or a fresh directory under the temp directory.
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchBackend } from './bench-backend';
-import { parseBenchOptions } from './bench-options';
+import { parseBenchOptions, resultsDestination } from './bench-options';
 import type { BenchResults, BenchSection } from './bench-results';
 import { measureColdStart } from './cold-start';
 import { measureCoreLatency } from './core-latency';
@@ -149,14 +151,16 @@ const results: BenchResults = {
 };
 const markdown = renderMarkdown(results);
 // A profiled run's timings are perturbed by the profiler: it never replaces the published figures.
-const name = profileDir === undefined ? 'latest' : 'profiled';
-await mkdir(RESULTS_DIR, { recursive: true });
-await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
-await writeFile(join(RESULTS_DIR, `${name}.md`), markdown);
+// Only a complete full run with --save replaces the committed ones; anything else goes elsewhere.
+const destination = resultsDestination(options, Object.keys(errors).length, RESULTS_DIR);
+await mkdir(destination.dir, { recursive: true });
+const written = join(destination.dir, destination.name);
+await writeFile(`${written}.json`, `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(`${written}.md`, markdown);
 console.log(`\n${markdown}`);
 const missed = results.targets.filter((t) => t.pass === false).length;
 console.log(
-  `${results.targets.length - missed} target(s) PASS, ${missed} MISS; written to bench/results/${name}.json and ${name}.md (${results.durationSeconds} s)`,
+  `${results.targets.length - missed} target(s) PASS, ${missed} MISS; written to ${written}.json and .md (${results.durationSeconds} s)${destination.committed ? '' : ' — the committed bench/results/ are unchanged (a full run with --save replaces them)'}`,
 );
 
 // Everything started above has been stopped; should a stray handle remain, do not hang the terminal.

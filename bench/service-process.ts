@@ -4,6 +4,7 @@
  * clients that the parent reads over IPC.
  */
 import { startLocalStack } from '../lambdas/local/local-stack';
+import { invokeLocalAdmin } from '../test/support/local-admin-invoke';
 import { DynamoDbCallCounter } from './dynamodb-call-counter';
 import type { ClientCredentials } from './in-process-lambdas';
 import { instrumentDynamoDbClients } from './instrument-dynamodb-clients';
@@ -27,14 +28,11 @@ async function startOurs(): Promise<{ url: string; client: ClientCredentials; cl
     demoClient: false,
   });
   // The client is created the way a deployer does it: the admin function over the Invoke API.
-  const response = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-    method: 'POST',
-    body: JSON.stringify({
-      action: 'create-client',
-      name: 'bench',
-      grant_types: ['password', 'refresh_token', 'client_credentials'],
-      scope: '',
-    }),
+  const response = await invokeLocalAdmin(stack.url, {
+    action: 'create-client',
+    name: 'bench',
+    grant_types: ['password', 'refresh_token', 'client_credentials'],
+    scope: '',
   });
   const created = (await response.json()) as { client_id?: unknown; client_secret?: unknown };
   if (typeof created.client_id !== 'string' || typeof created.client_secret !== 'string') {

@@ -3,7 +3,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { StageConfig, Throttle } from './stage-config';
+import type { StageConfig, Throttle } from './stage-config.js';
 
 export interface ApiProtectionProps {
   readonly api: apigateway.RestApi;

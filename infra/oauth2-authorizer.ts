@@ -1,14 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
   API_REQUIREMENTS_VARIABLE,
   formatRouteRequirements,
   RouteRequirementsError,
   routeRequirementsVariable,
-} from '../lambdas/core/route-requirements';
-import type { OAuth2TokenService } from './oauth2-token-service';
+} from '../lambdas/core/route-requirements.js';
+import type { OAuth2TokenService } from './oauth2-token-service.js';
 
 /** API Gateway's ceiling for an authorizer result cache. */
 export const MAX_AUTHORIZER_CACHE_SECONDS = 3600;
@@ -117,6 +118,30 @@ export const OAuth2Authorizer = {
       sameEnvironment: true,
     });
     return requestAuthorizer(scope, id, handler, options.resultsCacheTtl ?? Duration.seconds(0));
+  },
+
+  /**
+   * By the SSM parameter the token service stack publishes (`ssmParameters.authorizerFunctionArn`,
+   * default `/OAuth2TokenService/authorizer-function-arn`): for an API in another repository or
+   * app, in the same account and region. CloudFormation reads the parameter at deploy time.
+   */
+  fromSsm(
+    scope: Construct,
+    id: string,
+    options: OAuth2AuthorizerOptions & { readonly parameterName: string },
+  ): apigateway.RequestAuthorizer {
+    const { parameterName, ...rest } = options;
+    return OAuth2Authorizer.fromFunctionArn(
+      scope,
+      id,
+      ssm.StringParameter.valueForStringParameter(scope, parameterName),
+      rest,
+    );
+  },
+
+  /** The issuer URL the token service stack publishes (`ssmParameters.issuer`), resolved at deploy time. */
+  issuerFromSsm(scope: Construct, parameterName: string): string {
+    return ssm.StringParameter.valueForStringParameter(scope, parameterName);
   },
 
   /**

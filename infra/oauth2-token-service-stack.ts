@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { OAuth2TokenService } from './oauth2-token-service';
-import type { StageConfig } from './stage-config';
+import { OAuth2TokenService } from './oauth2-token-service.js';
+import type { StageConfig } from './stage-config.js';
 
 export interface OAuth2TokenServiceStackProps extends StackProps {
   readonly config: StageConfig;

@@ -1,12 +1,20 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  type CfnOutputProps,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { LOCKOUT_KEY_PREFIX } from '../lambdas/store/dynamodb-lockout-store';
 import {
   CLIENTS_PARTITION_KEY,
   GRANTS_BY_CLIENT_INDEX,
@@ -15,13 +23,17 @@ import {
   GRANTS_PARTITION_KEY,
   GRANTS_TTL_ATTRIBUTE,
   GRANTS_USER_KEY_ATTRIBUTE,
-} from '../lambdas/store/table-definitions';
-import { AdminAccess } from './admin-access';
-import { ApiProtection } from './api-protection';
-import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer';
-import { ServiceFunction } from './service-function';
-import { SigningKeys } from './signing-keys';
-import type { HookTarget, StageConfig } from './stage-config';
+  LOCKOUT_KEY_PREFIX,
+} from '../lambdas/store/table-definitions.js';
+import { AdminAccess } from './admin-access.js';
+import { ApiProtection } from './api-protection.js';
+import { AuthorizeEndpoint } from './authorize-endpoint.js';
+import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-authorizer.js';
+import { ServiceFunction } from './service-function.js';
+import { ServiceMonitoring } from './service-monitoring.js';
+import { ServiceParameters } from './service-parameters.js';
+import { SigningKeys } from './signing-keys.js';
+import { type HookTarget, isPlaceholderHook, type StageConfig } from './stage-config.js';
 
 /** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
 export const TOKEN_TIMEOUT_SECONDS = 28;
@@ -32,7 +44,10 @@ export const AUTHORIZER_TIMEOUT_SECONDS = 20;
  * so a grant written by a request that read the client before the disable is found by the second sweep.
  */
 export const DISABLE_CLIENT_SECOND_SWEEP_SECONDS = TOKEN_TIMEOUT_SECONDS + 2;
-export type OAuth2TokenServiceProps = StageConfig;
+export type OAuth2TokenServiceProps = StageConfig & {
+  /** Send the alarms to this topic instead of the construct's own. */
+  readonly alarmTopic?: sns.ITopic;
+};
 
 const REALM = 'oauth2';
 const STAGE_NAME = 'prod';
@@ -57,6 +72,8 @@ export class OAuth2TokenService extends Construct {
   readonly revocationFunction: ServiceFunction;
   readonly introspectionFunction: ServiceFunction;
   readonly metadataFunction: ServiceFunction;
+  /** `GET` / `POST /oauth2/authorize` and the hosted sign-in page, with its own role and form secret. */
+  readonly authorizeEndpoint: AuthorizeEndpoint;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
   /** `GET /.well-known/jwks.json`: reads the public key item only. */
@@ -67,6 +84,12 @@ export class OAuth2TokenService extends Construct {
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
+  /** Rotates the hook secret (Secrets Manager's rotation function; scheduled with `hookSecretRotationDays`). */
+  readonly hookSecretRotationFunction: ServiceFunction;
+  /** Alarms, topic and dashboard; absent with `monitoring: false`. */
+  readonly monitoring?: ServiceMonitoring;
+  /** The authorizer ARN and issuer, published as SSM parameters for other stacks and repositories. */
+  readonly parameters: ServiceParameters;
   /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
   readonly authorizerCacheTtlSeconds: number;
   /** Method throttles, token reserved concurrency, optional WAF. */
@@ -77,6 +100,14 @@ export class OAuth2TokenService extends Construct {
   constructor(scope: Construct, id: string, props: OAuth2TokenServiceProps) {
     super(scope, id);
     const retain = props.retainData;
+    if (isPlaceholderHook(props.authCheck)) {
+      // A warning, not an error: the repository synthesises out of the box, and `cdk deploy --strict`
+      // (or `cdk synth --strict`) refuses it, the CDK convention for "not fit to deploy".
+      Annotations.of(this).addWarningV2(
+        'oauth2:authCheckPlaceholder',
+        `oauth2.authCheck is the placeholder ${props.authCheck.kind === 'http' ? props.authCheck.url : ''}: set the "authCheck" of the "oauth2" context in cdk.json (or -c oauth2='{...}') to your own hook before deploying; every password grant would fail against it`,
+      );
+    }
     this.authorizerCacheTtlSeconds = props.authorizerCacheTtlSeconds;
 
     const tableDefaults = {
@@ -111,11 +142,7 @@ export class OAuth2TokenService extends Construct {
         'HMAC-SHA256 key that signs requests to the AuthCheck / session-check hooks (X-OAuth2-Signature)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
-    Validations.of(this.hookSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The hook secret is shared with the deployer’s own hook, which must learn a new value at the same time; rotate it by hand (README: Rotating the hook secret).',
-    });
+    this.hookSecretRotationFunction = this.addHookSecretRotation(props);
 
     // Generated here and never shown: only the token and admin functions read it (grantRead below),
     // by ARN; no environment value or output holds the secret itself.
@@ -132,7 +159,17 @@ export class OAuth2TokenService extends Construct {
     const lockoutKey = { LOCKOUT_KEY_SECRET_ARN: this.lockoutKeySecret.secretArn };
 
     const tables = { CLIENTS_TABLE: this.clientsTable.tableName, GRANTS_TABLE: this.grantsTable.tableName };
-    const common = { ...tables, REQUIRE_SSL: String(props.requireSsl), LOG_LEVEL: props.logLevel };
+    // The metrics' `service` dimension: one per stack, so two deployments in one account never mix.
+    const metricsEnv = {
+      METRICS_SERVICE_NAME: Stack.of(this).stackName,
+      METRICS_BY_CLIENT: String(props.metricsByClient),
+    };
+    const common = {
+      ...tables,
+      ...metricsEnv,
+      REQUIRE_SSL: String(props.requireSsl),
+      LOG_LEVEL: props.logLevel,
+    };
 
     this.tokenFunction = new ServiceFunction(this, 'Token', {
       entry: 'token',
@@ -224,6 +261,7 @@ export class OAuth2TokenService extends Construct {
       environment: {
         ...tables,
         ...lockoutKey,
+        ...metricsEnv,
         LOG_LEVEL: props.logLevel,
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
         // create-client refuses per-client access-token lifetimes below the authorizer cache.
@@ -332,6 +370,26 @@ export class OAuth2TokenService extends Construct {
         });
       }
     }
+    this.authorizeEndpoint = new AuthorizeEndpoint(this, 'Authorize', {
+      oauth2Resource: oauth2,
+      clientsTable: this.clientsTable,
+      grantsTable: this.grantsTable,
+      timeout: Duration.seconds(TOKEN_TIMEOUT_SECONDS),
+      environment: {
+        ...common,
+        LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
+        LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
+        LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        // The same issuer as the metadata, so RFC 9207 iss matches it.
+        ISSUER: this.issuerUrl(props),
+        ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
+        ...(props.sessionCheck === undefined
+          ? {}
+          : this.hookEnvironment('SESSION_CHECK', props.sessionCheck)),
+      },
+    });
+    this.wireHook(this.authorizeEndpoint.fn, props.authCheck);
+    if (props.sessionCheck !== undefined) this.wireHook(this.authorizeEndpoint.fn, props.sessionCheck);
     this.tokenUrl = this.endpointUrl('/oauth2/token', props);
 
     if (props.demoRoute) {
@@ -383,35 +441,119 @@ export class OAuth2TokenService extends Construct {
         invokerArns: props.adminInvokerArns,
       });
     }
+    if (props.monitoring !== false) {
+      this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
+        serviceName: Stack.of(this).stackName,
+        functions: {
+          Token: this.tokenFunction.function,
+          Revocation: this.revocationFunction.function,
+          Introspection: this.introspectionFunction.function,
+          Metadata: this.metadataFunction.function,
+          Authorizer: this.authorizerFunction.function,
+          Admin: this.adminFunction.function,
+        },
+        tables: { Clients: this.clientsTable, Grants: this.grantsTable },
+        api: this.api,
+        thresholds: props.monitoring.thresholds,
+        ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+        ...(props.monitoring.alarmEmail === undefined ? {} : { alarmEmail: props.monitoring.alarmEmail }),
+      });
+      new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+      new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    }
 
     const stack = Stack.of(this);
-    new CfnOutput(this, 'TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
-    new CfnOutput(this, 'RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
-    new CfnOutput(this, 'IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
-    new CfnOutput(this, 'IssuerUrl', {
-      value: this.issuer,
-      description: 'iss of JWT access tokens; point HttpJwtAuthorizer here',
-      exportName: `${stack.stackName}-IssuerUrl`,
+    this.parameters = new ServiceParameters(this, 'Parameters', {
+      names: props.ssmParameters,
+      authorizerFunctionArn: this.authorizerFunction.function.functionArn,
+      issuer: this.issuer,
     });
-    new CfnOutput(this, 'JwksUrl', { value: this.endpointUrl('/.well-known/jwks.json', props) });
-    new CfnOutput(this, 'MetadataUrl', {
+
+    // RestApi's own `Endpoint` output (the stage's base URL), under a stable name like the others.
+    (this.api.node.tryFindChild('Endpoint') as CfnOutput | undefined)?.overrideLogicalId('ApiUrl');
+    this.output('TokenUrl', { value: this.tokenUrl, description: 'POST here for tokens' });
+    this.output('AuthorizationUrl', {
+      value: this.endpointUrl('/oauth2/authorize', props),
+      description: 'Send users here (RFC 6749 authorization endpoint, hosted sign-in page)',
+    });
+    this.output('RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
+    this.output('IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
+    this.output('JwksUrl', { value: this.endpointUrl('/.well-known/jwks.json', props) });
+    this.output('MetadataUrl', {
       value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
     });
-    new CfnOutput(this, 'AuthorizerArn', {
+    this.output('IssuerUrl', {
+      value: this.issuer,
+      description: 'The issuer (RFC 8414) and iss of JWT access tokens; point HttpJwtAuthorizer here',
+      exportName: `${stack.stackName}-IssuerUrl`,
+    });
+    this.output('AuthorizerArn', {
       value: this.authorizerFunction.function.functionArn,
       description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',
       exportName: `${stack.stackName}-AuthorizerArn`,
     });
-    new CfnOutput(this, 'AdminFunctionName', {
+    this.output('AuthorizerArnParameter', {
+      value: this.parameters.authorizerFunctionArn.parameterName,
+      description: 'SSM parameter holding AuthorizerArn (OAuth2Authorizer.fromSsm)',
+    });
+    this.output('IssuerParameter', {
+      value: this.parameters.issuer.parameterName,
+      description: 'SSM parameter holding IssuerUrl',
+    });
+    this.output('AdminFunctionName', {
       value: this.adminFunction.function.functionName,
       description: 'oauth2-admin --function-name (or --stack)',
     });
-    new CfnOutput(this, 'ClientsTableName', { value: this.clientsTable.tableName });
-    new CfnOutput(this, 'GrantsTableName', { value: this.grantsTable.tableName });
-    new CfnOutput(this, 'HookSecretArn', {
+    this.output('ClientsTableName', { value: this.clientsTable.tableName });
+    this.output('GrantsTableName', { value: this.grantsTable.tableName });
+    this.output('HookSecretArn', {
       value: this.hookSecret.secretArn,
       description: 'HMAC key your AuthCheck hook verifies X-OAuth2-Signature with',
     });
+  }
+
+  /**
+   * The hook secret's rotation function, always deployed so `aws secretsmanager rotate-secret` works
+   * by hand; scheduled every `hookSecretRotationDays` when set. It never rotates on deploy.
+   */
+  private addHookSecretRotation(props: OAuth2TokenServiceProps): ServiceFunction {
+    const rotation = new ServiceFunction(this, 'HookSecretRotation', {
+      entry: 'hookSecretRotation',
+      description: 'Rotates the hook signing secret (Secrets Manager rotation function)',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { LOG_LEVEL: props.logLevel },
+    });
+    this.hookSecret.addRotationSchedule('Rotation', {
+      rotationLambda: rotation.function,
+      // 0 days: a rotation function without a schedule (by hand only).
+      automaticallyAfter: Duration.days(props.hookSecretRotationDays ?? 0),
+      rotateImmediatelyOnUpdate: false,
+    });
+    Validations.of(rotation).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'secretsmanager:GetRandomPassword (added by CDK for rotation functions) has no resource to scope to; the function itself draws its value from the CSPRNG.',
+    });
+    if (props.hookSecretRotationDays === undefined) {
+      Validations.of(this.hookSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation is set up but not scheduled: the deployer’s hook must learn the new value, so it rotates by hand unless hookSecretRotationDays says otherwise (README: Operating the service).',
+      });
+    }
+    return rotation;
+  }
+
+  /**
+   * An output whose key in the template is exactly `id` (not `TokenServiceTokenUrl2CBDA063`), so
+   * `aws cloudformation describe-stacks` users and scripts can rely on the names the README lists.
+   * One service per stack, then: a second one would collide on the same keys.
+   */
+  private output(id: string, props: CfnOutputProps): CfnOutput {
+    const output = new CfnOutput(this, id, props);
+    output.overrideLogicalId(id);
+    return output;
   }
 
   /**
@@ -477,7 +619,9 @@ export class OAuth2TokenService extends Construct {
     const api = new apigateway.RestApi(this, 'Api', {
       description: 'OAuth 2.0 token service',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
+      // AWS::ApiGateway::Account is account-wide (one per region, Retain): optional, on by default
+      // because a stage with execution logs cannot deploy in an account that has no such role.
+      cloudWatchRole: props.cloudWatchRole,
       // With a custom domain the default execute-api hostname is switched off: one TLS policy to reason about.
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       deployOptions: {
@@ -519,7 +663,7 @@ export class OAuth2TokenService extends Construct {
         securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
         endpointType: apigateway.EndpointType.REGIONAL,
       });
-      new CfnOutput(this, 'CustomDomainTarget', {
+      this.output('CustomDomainTarget', {
         value: domain.domainNameAliasDomainName,
         description: `Point ${props.customDomain.domainName} (CNAME or alias) here`,
       });
@@ -537,11 +681,12 @@ export class OAuth2TokenService extends Construct {
           'WAF is opt-in (cdk.json "waf": { "perIpRateLimit": N }) or left to an account-wide web ACL; method throttles and per-username lockout are built in.',
       });
     }
-    Validations.of(api).acknowledge({
-      id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
-      reason:
-        'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs; no narrower managed or inline policy is offered.',
-    });
+    if (props.cloudWatchRole)
+      Validations.of(api).acknowledge({
+        id: API_GATEWAY_CLOUDWATCH_ROLE_FINDING,
+        reason:
+          'API Gateway’s account-level CloudWatch role needs AmazonAPIGatewayPushToCloudWatchLogs; no narrower managed or inline policy is offered.',
+      });
     return api;
   }
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +11,7 @@ import { Construct } from 'constructs';
 /** The Lambda entry files, named by path: infra never imports handler code. */
 export const LAMBDA_ENTRIES = {
   token: 'lambdas/handlers/token.ts',
+  authorize: 'lambdas/handlers/authorize.ts',
   revocation: 'lambdas/handlers/revocation.ts',
   introspection: 'lambdas/handlers/introspection.ts',
   metadata: 'lambdas/handlers/metadata.ts',
@@ -17,9 +20,32 @@ export const LAMBDA_ENTRIES = {
   me: 'lambdas/handlers/me.ts',
   jwks: 'lambdas/handlers/jwks.ts',
   signingKeyRotation: 'lambdas/handlers/signing-key-rotation.ts',
+  hookSecretRotation: 'lambdas/handlers/hook-secret-rotation.ts',
 } as const;
 
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The package root (with a trailing slash): the directory of the nearest package.json above this
+ * file. That is the repository when run from source (`infra/`), and the installed package when
+ * run from its build (`node_modules/oauth2-token-service/dist/infra/`), which ships `lambdas/`.
+ */
+export const PROJECT_ROOT = packageRootAbove(fileURLToPath(new URL('.', import.meta.url)));
+
+function packageRootAbove(directory: string): string {
+  for (let dir = directory; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir.endsWith('/') ? dir : `${dir}/`;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${directory}`);
+  }
+}
+
+/**
+ * In this repository, its own lock file and root. Installed as a package there is none (npm never
+ * packs a lock file): then CDK finds the consuming app's lock file from the working directory, and
+ * that app's root contains `node_modules/oauth2-token-service/lambdas/` and every dependency.
+ */
+const OWN_LOCK_FILE = `${PROJECT_ROOT}package-lock.json`;
+const BUNDLING_ROOT = existsSync(OWN_LOCK_FILE)
+  ? { projectRoot: PROJECT_ROOT, depsLockFilePath: OWN_LOCK_FILE }
+  : {};
 
 export interface ServiceFunctionProps {
   readonly entry: keyof typeof LAMBDA_ENTRIES;
@@ -54,8 +80,7 @@ export class ServiceFunction extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: `${PROJECT_ROOT}${LAMBDA_ENTRIES[props.entry]}`,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      ...BUNDLING_ROOT,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,

@@ -5,8 +5,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { PUBLIC_KEYS_ITEM_KEY } from '../lambdas/store/table-definitions';
-import { ServiceFunction } from './service-function';
+import { PUBLIC_KEYS_ITEM_KEY } from '../lambdas/store/table-definitions.js';
+import { ServiceFunction } from './service-function.js';
 
 export interface SigningKeysProps {
   readonly clientsTable: dynamodb.ITable;

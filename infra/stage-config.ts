@@ -1,3 +1,5 @@
+import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringThresholds } from './service-monitoring.js';
+
 /** Where a `{"user_id"}` hook lives: an HTTPS endpoint the deployer runs, or a Lambda function. */
 export type HookTarget =
   | { readonly kind: 'http'; readonly url: string }
@@ -86,6 +88,38 @@ export interface StageConfig {
   readonly signingKeyRotationDays: number;
   /** A new key is in the JWKS this long before it signs (longer than API Gateway's 2 h JWKS cache). */
   readonly signingKeyPublishAheadSeconds: number;
+  /** Alarms, their SNS topic and a dashboard; `false` deploys none (the metrics are still written). */
+  readonly monitoring: false | MonitoringConfig;
+  /** Adds a `ClientId` dimension to the token metrics (one CloudWatch metric per client: it costs). */
+  readonly metricsByClient: boolean;
+  /** Rotate the hook secret every N days (1–365); absent: only by hand (`aws secretsmanager rotate-secret`). */
+  readonly hookSecretRotationDays?: number;
+  /**
+   * Create API Gateway's account-level CloudWatch role (`AWS::ApiGateway::Account`, kept on delete).
+   * One per account and region: turn it off when another stack or team already manages it.
+   */
+  readonly cloudWatchRole: boolean;
+  /** SSM parameter names for the authorizer ARN and the issuer; default `/<stackName>/authorizer-function-arn`, `/<stackName>/issuer`. */
+  readonly ssmParameters: { readonly authorizerFunctionArn: string; readonly issuer: string };
+}
+
+export interface MonitoringConfig {
+  /** Subscribed to the alarm topic (the address must confirm). */
+  readonly alarmEmail?: string;
+  readonly thresholds: MonitoringThresholds;
+}
+
+/**
+ * The AuthCheck URL cdk.json ships with. Any hook on the RFC 2606 example domains is a placeholder:
+ * the stack synthesises (so the repository works out of the box) with a warning that names it.
+ */
+export const PLACEHOLDER_AUTH_CHECK_URL = 'https://auth-check.example.com/oauth2/check';
+
+/** True for a hook URL on `example.com`, `example.net`, `example.org` or a subdomain of them. */
+export function isPlaceholderHook(hook: HookTarget): boolean {
+  if (hook.kind !== 'http') return false;
+  const hostname = new URL(hook.url).hostname.toLowerCase();
+  return /(^|\.)example\.(com|net|org)$/.test(hostname);
 }
 
 export class StageConfigError extends Error {
@@ -119,6 +153,8 @@ const DEFAULTS = {
   jwtRevocationCheck: false,
   signingKeyRotationDays: 90,
   signingKeyPublishAheadSeconds: 7200,
+  metricsByClient: false,
+  cloudWatchRole: true,
 } as const;
 
 /** JWT mode's default access-token lifetime (a JWT lives until `exp` at a checker that reads nothing). */
@@ -129,6 +165,9 @@ const KNOWN_KEYS = new Set([
   'authCheck',
   'sessionCheck',
   'customDomain',
+  'monitoring',
+  'hookSecretRotationDays',
+  'ssmParameters',
   'tokenReservedConcurrency',
   'waf',
   'adminInvokerArns',
@@ -182,7 +221,15 @@ export function parseStageConfig(raw: unknown): StageConfig {
     }
     return v;
   };
-  const boolean = (key: 'requireSsl' | 'demoRoute' | 'retainData' | 'jwtRevocationCheck'): boolean => {
+  const boolean = (
+    key:
+      | 'requireSsl'
+      | 'demoRoute'
+      | 'retainData'
+      | 'jwtRevocationCheck'
+      | 'metricsByClient'
+      | 'cloudWatchRole',
+  ): boolean => {
     const v = value[key] ?? DEFAULTS[key];
     if (typeof v !== 'boolean') {
       problems.push(`${key} must be true or false (a JSON boolean, not a string)`);
@@ -262,6 +309,21 @@ export function parseStageConfig(raw: unknown): StageConfig {
     jwtRevocationCheck: boolean('jwtRevocationCheck'),
     signingKeyRotationDays: integer('signingKeyRotationDays', 1, 3650),
     signingKeyPublishAheadSeconds: integer('signingKeyPublishAheadSeconds', 0, 7 * 24 * 3600),
+    monitoring: parseMonitoring(value.monitoring, problems),
+    metricsByClient: boolean('metricsByClient'),
+    ...(value.hookSecretRotationDays === undefined
+      ? {}
+      : {
+          hookSecretRotationDays: optionalInteger(
+            value.hookSecretRotationDays,
+            'hookSecretRotationDays',
+            1,
+            365,
+            problems,
+          ),
+        }),
+    cloudWatchRole: boolean('cloudWatchRole'),
+    ssmParameters: parseSsmParameters(value.ssmParameters, String(stackName), problems),
   };
   // Only between two valid values: an out-of-range one is already reported.
   if (problems.length === 0 && config.lockoutMaxSeconds < config.lockoutBaseSeconds) {
@@ -317,6 +379,40 @@ function parseHook(raw: unknown, key: string, problems: string[], required: bool
   }
   problems.push(`${key}.kind must be "http" or "lambda"`);
   return undefined;
+}
+
+/** SSM names: `/`-rooted paths of letters, digits and `_.-/`, at most 1011 characters (SSM's limit). */
+const SSM_PARAMETER_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
+
+function parseSsmParameters(
+  raw: unknown,
+  stackName: string,
+  problems: string[],
+): StageConfig['ssmParameters'] {
+  const defaults = {
+    authorizerFunctionArn: `/${stackName}/authorizer-function-arn`,
+    issuer: `/${stackName}/issuer`,
+  };
+  if (raw === undefined) return defaults;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('ssmParameters must be an object {"authorizerFunctionArn":"/…","issuer":"/…"}');
+    return defaults;
+  }
+  const value = raw as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    if (!(key in defaults)) problems.push(`unknown key "ssmParameters.${key}"`);
+  }
+  const name = (key: keyof typeof defaults): string => {
+    const v = value[key] ?? defaults[key];
+    if (typeof v !== 'string' || v.length > 1011 || !SSM_PARAMETER_NAME.test(v) || /^\/aws|^\/ssm/i.test(v)) {
+      problems.push(
+        `ssmParameters.${key} must be an SSM parameter path such as "/oauth2/authorizer-function-arn" (not under /aws or /ssm)`,
+      );
+      return defaults[key];
+    }
+    return v;
+  };
+  return { authorizerFunctionArn: name('authorizerFunctionArn'), issuer: name('issuer') };
 }
 
 function parseCustomDomain(raw: unknown, problems: string[]): CustomDomain | undefined {
@@ -449,4 +545,72 @@ function parseIssuer(raw: unknown, problems: string[]): string | undefined {
     return undefined;
   }
   return raw as string;
+}
+
+function optionalInteger(raw: unknown, key: string, min: number, max: number, problems: string[]): number {
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    problems.push(`${key} must be an integer from ${min} to ${max}`);
+    return min;
+  }
+  return raw;
+}
+
+/** Upper bounds of the alarm thresholds: generous, but a typo of three extra zeros is caught. */
+const THRESHOLD_MAX: Readonly<Record<keyof MonitoringThresholds, number>> = {
+  tokenServerErrorRatePercent: 100,
+  authCheckFailureRatePercent: 100,
+  authCheckLatencyP99Ms: 60_000,
+  authorizerUnavailable: 1_000_000,
+  refreshReuse: 1_000_000,
+  lockoutsPer5Minutes: 1_000_000,
+  lambdaErrors: 1_000_000,
+  lambdaThrottles: 1_000_000,
+  dynamoDbThrottledRequests: 1_000_000,
+  dynamoDbSystemErrors: 1_000_000,
+  apiGateway5xx: 1_000_000,
+  apiGatewayLatencyP99Ms: 60_000,
+};
+
+/** `false`, or `{ "alarmEmail"?: "...", "thresholds"?: { <name>: number } }` (absent: all defaults). */
+function parseMonitoring(raw: unknown, problems: string[]): StageConfig['monitoring'] {
+  if (raw === false) return false;
+  if (raw === undefined) return { thresholds: DEFAULT_MONITORING_THRESHOLDS };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problems.push('monitoring must be false or an object {"alarmEmail"?, "thresholds"?}');
+    return false;
+  }
+  const monitoring = raw as Record<string, unknown>;
+  for (const key of Object.keys(monitoring)) {
+    if (key !== 'alarmEmail' && key !== 'thresholds') problems.push(`unknown key "monitoring.${key}"`);
+  }
+  const { alarmEmail } = monitoring;
+  if (
+    alarmEmail !== undefined &&
+    (typeof alarmEmail !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail))
+  ) {
+    problems.push('monitoring.alarmEmail must be an e-mail address');
+  }
+  const rawThresholds = monitoring.thresholds ?? {};
+  const thresholds: Record<string, number> = { ...DEFAULT_MONITORING_THRESHOLDS };
+  if (typeof rawThresholds !== 'object' || rawThresholds === null || Array.isArray(rawThresholds)) {
+    problems.push('monitoring.thresholds must be an object of numbers');
+  } else {
+    for (const [key, value] of Object.entries(rawThresholds)) {
+      if (!Object.hasOwn(THRESHOLD_MAX, key)) {
+        problems.push(`unknown key "monitoring.thresholds.${key}"`);
+        continue;
+      }
+      // Present: the key was checked above (0 only satisfies the build's index check).
+      const max = THRESHOLD_MAX[key as keyof MonitoringThresholds] ?? 0;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+        problems.push(`monitoring.thresholds.${key} must be a number above 0 and at most ${max}`);
+        continue;
+      }
+      thresholds[key] = value;
+    }
+  }
+  return {
+    ...(typeof alarmEmail === 'string' ? { alarmEmail } : {}),
+    thresholds: Object.freeze(thresholds) as unknown as MonitoringThresholds,
+  };
 }

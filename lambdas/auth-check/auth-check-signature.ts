@@ -5,6 +5,25 @@ const SIGNATURE_PATTERN = /^sha256=[0-9a-f]{64}$/;
 // Unix seconds as plain digits: no sign, no exponent, no padding tricks that Number() would accept.
 const TIMESTAMP_PATTERN = /^(0|[1-9][0-9]{0,11})$/;
 
+/** Header names of a signed hook call (HTTP header names are case-insensitive; Node lowercases them). */
+export const SIGNATURE_HEADERS = Object.freeze({
+  timestamp: 'x-oauth2-timestamp',
+  signature: 'x-oauth2-signature',
+  /** The Secrets Manager `VersionId` of the secret that signed the call; absent for a plain secret. */
+  version: 'x-oauth2-signature-version',
+});
+
+/**
+ * What a hook answers when a call's signature does not verify (wrong secret, stale timestamp): the
+ * service treats it as a dependency failure (503, never a wrong password, never counted by the
+ * lockout). Any 5xx is read the same way; a bare 401/403 means "wrong username or password".
+ */
+export const INVALID_SIGNATURE_ANSWER = Object.freeze({
+  status: 401,
+  body: '{"error":"invalid_signature"}',
+  contentType: 'application/json',
+});
+
 const hmacHex = (secret: string, timestamp: string, rawBody: string | Uint8Array): string =>
   createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex');
 
@@ -68,4 +87,28 @@ export const verifyAuthCheckSignature = ({
   } catch {
     return false;
   }
+};
+
+export interface VerifyAuthCheckRequestOptions extends Omit<VerifyAuthCheckSignatureOptions, 'secret'> {
+  /**
+   * Every secret the hook currently accepts: during a rotation the new and the old one (any order).
+   * Empty strings never verify.
+   */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * The reference verifier for hook authors: true when the timestamp is within `toleranceSeconds`
+ * (default 300) of `nowSeconds` and the signature is the HMAC of this timestamp and body under any
+ * of `secrets`. Every secret is checked, in constant time, whichever matches, so the time taken says
+ * nothing about which one did. Never throws. Answer `INVALID_SIGNATURE_ANSWER` when it is false.
+ */
+export const verifyAuthCheckRequest = ({ secrets, ...request }: VerifyAuthCheckRequestOptions): boolean => {
+  if (!Array.isArray(secrets)) return false;
+  let verified = false;
+  for (const secret of secrets) {
+    // No early exit: `||` would skip the remaining HMACs once one matched.
+    verified = verifyAuthCheckSignature({ ...request, secret }) || verified;
+  }
+  return verified;
 };

@@ -1,11 +1,20 @@
 import type { AuthCheck, AuthCheckRequest, UserId } from '../core/auth-check';
 import { type Clock, toEpochSeconds } from '../core/clock';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
-import { signAuthCheckBody } from './auth-check-signature';
+import { SIGNATURE_HEADERS, signAuthCheckBody } from './auth-check-signature';
+import { HookUnavailable } from './hook-failure';
 import { parseAuthCheckAnswer } from './parse-auth-check-answer';
 
 const DEFAULT_TIMEOUT_MS = 3000;
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** A refusal's body is read only to tell "invalid_signature" from a wrong password. */
+const MAX_REFUSAL_BYTES = 4 * 1024;
+
+/** A signing secret and, when it comes from Secrets Manager, its `VersionId` (sent as a header). */
+export interface HookSigningKey {
+  readonly secret: string;
+  readonly version?: string;
+}
 
 export interface HttpAuthCheckOptions {
   /**
@@ -20,9 +29,12 @@ export interface HttpAuthCheckOptions {
   /**
    * HMAC secret for `X-OAuth2-Signature`, so the hook can tell our requests from anyone else's. A
    * function is called on every request (cache inside it if it is expensive); resolving to
-   * `undefined` sends the request unsigned.
+   * `undefined` sends the request unsigned. A `HookSigningKey` with a `version` also sends
+   * `X-OAuth2-Signature-Version`, so a hook holding several secrets (a rotation) can pick one.
    */
-  readonly secret?: string | (() => string | undefined | Promise<string | undefined>);
+  readonly secret?:
+    | string
+    | (() => string | HookSigningKey | undefined | Promise<string | HookSigningKey | undefined>);
   readonly clock: Clock;
   /** Injected for tests or a custom dispatcher; defaults to the global fetch. */
   readonly fetchImpl?: typeof fetch;
@@ -63,7 +75,8 @@ const isLoopbackHostname = (hostname: string): boolean =>
 /**
  * An `AuthCheck` that POSTs `{"username","password","client_id"}` as JSON to the deployer's hook.
  * `200 {"user_id": id}` is a valid login, `200 {"user_id": null}`, 401 and 403 are invalid
- * credentials; any other answer, a redirect (never followed), an answer over 64 KiB, a network or
+ * credentials, unless their body is `{"error":"invalid_signature"}` (the hook refused our signature);
+ * that, any other answer, a redirect (never followed), an answer over 64 KiB, a network or
  * TLS error, or no complete answer within `timeoutMs` rejects with `DependencyUnavailable`.
  */
 export const createHttpAuthCheck = (options: HttpAuthCheckOptions): AuthCheck => {
@@ -102,20 +115,19 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
       'content-type': 'application/json',
       accept: 'application/json',
     };
-    const secret = await resolveSecret();
-    if (secret !== undefined) {
+    const key = await resolveSecret();
+    if (key !== undefined) {
       const timestamp = toEpochSeconds(clock());
-      headers['x-oauth2-timestamp'] = String(timestamp);
-      headers['x-oauth2-signature'] = signAuthCheckBody(secret, timestamp, rawBody);
+      headers[SIGNATURE_HEADERS.timestamp] = String(timestamp);
+      headers[SIGNATURE_HEADERS.signature] = signAuthCheckBody(key.secret, timestamp, rawBody);
+      if (key.version !== undefined) headers[SIGNATURE_HEADERS.version] = key.version;
     }
 
     const signal = AbortSignal.timeout(timeoutMs);
-    const failed = (error: unknown, what: string): DependencyUnavailable => {
-      const detail = signal.aborted
-        ? `did not answer within ${timeoutMs} ms`
-        : `${what} (${errorCode(error)})`;
-      return new DependencyUnavailable('auth-check', `${target} ${detail}`, { cause: error });
-    };
+    const failed = (error: unknown, what: string): DependencyUnavailable =>
+      signal.aborted
+        ? new HookUnavailable('timeout', `${target} did not answer within ${timeoutMs} ms`, { cause: error })
+        : new HookUnavailable('unreachable', `${target} ${what} (${errorCode(error)})`, { cause: error });
 
     let response: Response;
     try {
@@ -131,13 +143,18 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
     }
 
     if (response.status === 401 || response.status === 403) {
-      discard(response);
+      if (await refusedOurSignature(response, signal)) {
+        throw new HookUnavailable(
+          'signature_refused',
+          `${target} refused the request signature (invalid_signature): its secret differs from ours`,
+        );
+      }
       return null;
     }
     if (response.status !== 200) {
       discard(response);
       // Only the status: an error page may echo the request, password included.
-      throw new DependencyUnavailable('auth-check', `${target} answered HTTP ${response.status}`);
+      throw new HookUnavailable('error_status', `${target} answered HTTP ${response.status}`);
     }
 
     let bytes: Uint8Array;
@@ -145,10 +162,7 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
       bytes = await readCapped(response, MAX_ANSWER_BYTES);
     } catch (error) {
       if (error instanceof AnswerTooLarge) {
-        throw new DependencyUnavailable(
-          'auth-check',
-          `${target} answered more than ${MAX_ANSWER_BYTES} bytes`,
-        );
+        throw new HookUnavailable('bad_answer', `${target} answered more than ${MAX_ANSWER_BYTES} bytes`);
       }
       throw failed(error, 'answer could not be read');
     }
@@ -157,21 +171,49 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
     try {
       json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch {
-      throw new DependencyUnavailable('auth-check', `${target} answered something that is not JSON`);
+      throw new HookUnavailable('bad_answer', `${target} answered something that is not JSON`);
     }
     return parseAuthCheckAnswer(json);
   };
 };
 
-const secretResolver = (secret: HttpAuthCheckOptions['secret']): (() => Promise<string | undefined>) => {
+/**
+ * A 401/403 that says `{"error":"invalid_signature"}` (the hook protocol's "signature not accepted").
+ * Anything else, an unreadable or oversized body included, is the usual "invalid credentials"; a body
+ * that does not arrive before the deadline is a timeout, never a wrong password.
+ */
+const refusedOurSignature = async (response: Response, signal: AbortSignal): Promise<boolean> => {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(response, MAX_REFUSAL_BYTES);
+  } catch (error) {
+    if (signal.aborted)
+      throw new HookUnavailable('timeout', 'AuthCheck refusal did not arrive in time', { cause: error });
+    return false;
+  }
+  try {
+    const json: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return (
+      typeof json === 'object' &&
+      json !== null &&
+      (json as Record<string, unknown>).error === 'invalid_signature'
+    );
+  } catch {
+    return false;
+  }
+};
+
+const secretResolver = (
+  secret: HttpAuthCheckOptions['secret'],
+): (() => Promise<HookSigningKey | undefined>) => {
   if (secret === undefined) return async () => undefined;
   if (typeof secret === 'string') {
     // Fail at start-up: an empty secret is a configuration mistake, not a request to stop signing.
     if (secret.length === 0) throw new Error('AuthCheck secret must not be empty');
-    return async () => secret;
+    return async () => ({ secret });
   }
   return async () => {
-    let value: string | undefined;
+    let value: string | HookSigningKey | undefined;
     try {
       value = await secret();
     } catch (error) {
@@ -180,9 +222,10 @@ const secretResolver = (secret: HttpAuthCheckOptions['secret']): (() => Promise<
         cause: error,
       });
     }
-    if (value === '')
+    const key = typeof value === 'string' ? { secret: value } : value;
+    if (key !== undefined && key.secret === '')
       throw new DependencyUnavailable('secrets', 'AuthCheck signing secret resolved to an empty string');
-    return value;
+    return key;
   };
 };
 

@@ -1,6 +1,7 @@
 import type { InvokeCommandInput, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AuthCheck, AuthCheckRequest } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
+import { HookUnavailable } from './hook-failure';
 import type { UserIdHook } from './http-auth-check';
 import { parseAuthCheckAnswer } from './parse-auth-check-answer';
 
@@ -60,14 +61,14 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
     if (output.FunctionError !== undefined) {
       // The error payload is not quoted: a failing function may have put the event, password and
       // all, into its error message.
-      throw new DependencyUnavailable(
-        'auth-check',
+      throw new HookUnavailable(
+        'error_status',
         `AuthCheck Lambda ${functionName} failed (FunctionError: ${output.FunctionError})`,
       );
     }
     if (output.StatusCode !== undefined && output.StatusCode !== 200) {
-      throw new DependencyUnavailable(
-        'auth-check',
+      throw new HookUnavailable(
+        'error_status',
         `AuthCheck Lambda ${functionName} answered status ${output.StatusCode}`,
       );
     }
@@ -78,8 +79,8 @@ export const createLambdaUserIdHook = (options: LambdaAuthCheckOptions): UserIdH
         new TextDecoder('utf-8', { fatal: true }).decode(output.Payload ?? new Uint8Array(0)),
       );
     } catch {
-      throw new DependencyUnavailable(
-        'auth-check',
+      throw new HookUnavailable(
+        'bad_answer',
         `AuthCheck Lambda ${functionName} returned a payload that is not JSON`,
       );
     }
@@ -100,8 +101,8 @@ const invokeWithin = async (
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new DependencyUnavailable(
-        'auth-check',
+      const error = new HookUnavailable(
+        'timeout',
         `AuthCheck Lambda ${functionName} did not answer within ${timeoutMs} ms`,
       );
       controller.abort(error);
@@ -116,8 +117,8 @@ const invokeWithin = async (
     return await Promise.race([invoke(), deadline]);
   } catch (error) {
     if (error instanceof DependencyUnavailable) throw error;
-    throw new DependencyUnavailable(
-      'auth-check',
+    throw new HookUnavailable(
+      'unreachable',
       `AuthCheck Lambda ${functionName} could not be invoked (${error instanceof Error ? error.name : 'unknown error'})`,
       { cause: error },
     );

@@ -21,6 +21,7 @@ Commands:
                 [--default-scope "SCOPE ..."] [--access-token-ttl-seconds N]
                 [--refresh-token-ttl-seconds N] [--resource-server]
                 [--access-token-format opaque|jwt] [--audiences URI[,URI...]]
+                [--redirect-uris URI[,URI...]] [--public]
                       TYPE: ${GRANT_TYPES.join(', ')}
                       --default-scope is issued when a request names no scope
                       (a subset of --scope; default: all of --scope).
@@ -30,8 +31,15 @@ Commands:
                       --access-token-format overrides the service's format for this
                       client; --audiences are the RFC 8707 resources it may name
                       (the first is the default aud of its JWTs).
+                      --redirect-uris: where /oauth2/authorize may send users back
+                      (https, or http on 127.0.0.1, [::1] or localhost); required
+                      with authorization_code.
+                      --public (no value): a public client (token_endpoint_auth_method
+                      none): no secret; only authorization_code and refresh_token.
   list-clients
-  rotate-secret --client-id ID
+  rotate-secret --client-id ID [--keep-previous-seconds N]
+                      The old secret stops at once, or after N seconds (at most
+                      2592000 = 30 days) so clients can switch without downtime.
   disable-client --client-id ID
   revoke-user-tokens --user-id ID [--user-id-type string|number]
                       Default type: string. "number" sends an all-digit ID as a JSON
@@ -54,7 +62,7 @@ Global options:
   --help                Show this help.
 
 Options take their value as "--option value" or "--option=value"; --resource-server
-is a flag and takes none.
+and --public are flags and take none.
 Prints the function's JSON answer on stdout. Exit status: 0 success; 1 the function
 answered an error (still printed) or failed; 2 usage error; 3 the invocation failed
 (credentials, network, AWS error).
@@ -99,9 +107,11 @@ const COMMAND_OPTIONS = {
     'resource-server',
     'access-token-format',
     'audiences',
+    'redirect-uris',
+    'public',
   ],
   'list-clients': [],
-  'rotate-secret': ['client-id'],
+  'rotate-secret': ['client-id', 'keep-previous-seconds'],
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
   'unlock-username': ['username'],
@@ -109,7 +119,7 @@ const COMMAND_OPTIONS = {
 } as const;
 
 /** Options that are present or absent and take no value (`--resource-server`). */
-const FLAGS: readonly string[] = ['resource-server'];
+const FLAGS: readonly string[] = ['resource-server', 'public'];
 /** What a flag's presence records in the option map. */
 const FLAG_SET = 'true';
 
@@ -222,6 +232,7 @@ function buildPayload(
       const refreshTtl = option('refresh-token-ttl-seconds');
       const format = option('access-token-format');
       const audiences = option('audiences');
+      const redirectUris = option('redirect-uris');
       return {
         action: command,
         name: required('name'),
@@ -240,12 +251,23 @@ function buildPayload(
         ...(audiences === undefined
           ? {}
           : { audiences: audiences.split(',').map((audience) => audience.trim()) }),
+        ...(redirectUris === undefined
+          ? {}
+          : { redirect_uris: redirectUris.split(',').map((uri) => uri.trim()) }),
+        ...(option('public') === FLAG_SET ? { token_endpoint_auth_method: 'none' } : {}),
       };
     }
     case 'list-clients':
     case 'rotate-signing-key':
       return { action: command };
-    case 'rotate-secret':
+    case 'rotate-secret': {
+      const keep = option('keep-previous-seconds');
+      return {
+        action: command,
+        client_id: required('client-id'),
+        ...(keep === undefined ? {} : { keep_previous_seconds: seconds('keep-previous-seconds', keep) }),
+      };
+    }
     case 'disable-client':
       return { action: command, client_id: required('client-id') };
     case 'revoke-user-tokens':
@@ -362,9 +384,19 @@ const CREDENTIAL_ENV = [
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ] as const;
 
+/**
+ * Loopback, or the wildcard address a local stack started with `HOST=0.0.0.0` listens on (a
+ * connection to it reaches this machine): either way an emulator, never AWS.
+ */
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return (
+    host === 'localhost' ||
+    host === '[::1]' ||
+    host === '0.0.0.0' ||
+    host === '[::]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
 }
 
 /**

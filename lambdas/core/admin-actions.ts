@@ -1,10 +1,10 @@
 import type { AdminCommand } from './admin-command';
 import type { AuditSink } from './audit-event';
 import { type UserId, userKeyOf } from './auth-check';
-import type { ClientRecord, ClientStore } from './client-store';
+import { type ClientRecord, type ClientStore, isPublicClient } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import type { GrantStore } from './grant-store';
-import type { GrantType } from './grant-type';
+import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
 import { type LockoutStore, lockoutKeyOf } from './password-lockout';
 import type { RandomSource } from './random-source';
@@ -67,13 +67,25 @@ export interface ClientView {
   readonly resourceServer: boolean;
   readonly accessTokenFormat?: AccessTokenFormat;
   readonly audiences?: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly createdAt: number;
+  /** Set while a rotated-away secret still authenticates: when it stops (epoch seconds). */
+  readonly previousSecretExpiresAt?: number;
 }
 
 export type AdminResult =
-  | { action: 'create-client'; client: ClientView; clientSecret: string }
+  /** No `clientSecret` for a public client: it has none. */
+  | { action: 'create-client'; client: ClientView; clientSecret?: string }
   | { action: 'list-clients'; clients: ClientView[] }
-  | { action: 'rotate-secret'; clientId: string; clientSecret: string; rotatedAt: number }
+  | {
+      action: 'rotate-secret';
+      clientId: string;
+      clientSecret: string;
+      rotatedAt: number;
+      /** When the replaced secret stops working; absent: it already has. */
+      previousSecretExpiresAt?: number;
+    }
   | { action: 'disable-client'; clientId: string; revokedGrants: number }
   | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number }
   | { action: 'unlock-username'; username: string }
@@ -91,7 +103,8 @@ export type AdminResult =
 /** Revocations run a few at a time: fast for a user with many grants, gentle on the table. */
 const REVOKE_CONCURRENCY = 8;
 
-export const toClientView = (client: ClientRecord): ClientView => ({
+/** `now` (epoch seconds) decides whether a rotated-away secret is still live; without it none is shown. */
+export const toClientView = (client: ClientRecord, now?: number): ClientView => ({
   clientId: client.clientId,
   name: client.name,
   grantTypes: client.grantTypes,
@@ -105,7 +118,13 @@ export const toClientView = (client: ClientRecord): ClientView => ({
   resourceServer: client.resourceServer,
   ...(client.accessTokenFormat !== undefined && { accessTokenFormat: client.accessTokenFormat }),
   ...(client.audiences !== undefined && { audiences: client.audiences }),
+  redirectUris: client.redirectUris ?? [],
+  tokenEndpointAuthMethod: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
   createdAt: client.createdAt,
+  ...(now !== undefined &&
+    client.previousSecretHash !== undefined &&
+    client.previousSecretExpiresAt !== undefined &&
+    now < client.previousSecretExpiresAt && { previousSecretExpiresAt: client.previousSecretExpiresAt }),
 });
 
 /** Runs one admin command. Store failures propagate as `DependencyUnavailable`. */
@@ -119,11 +138,12 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
           `access_token_ttl_seconds must be at least the authorizer cache TTL (${cacheTtl} s): a cached decision would outlive the token`,
         );
       }
-      const clientSecret = generateSecret(deps.random);
+      const isPublic = command.tokenEndpointAuthMethod === 'none';
+      const clientSecret = isPublic ? undefined : generateSecret(deps.random);
       const client: ClientRecord = {
         clientId: generateId(deps.random),
         name: command.name,
-        secretHash: hashSecret(clientSecret),
+        ...(clientSecret !== undefined && { secretHash: hashSecret(clientSecret) }),
         grantTypes: command.grantTypes,
         scope: command.scope,
         ...(command.defaultScope !== undefined && { defaultScope: command.defaultScope }),
@@ -137,12 +157,18 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         resourceServer: command.resourceServer,
         ...(command.accessTokenFormat !== undefined && { accessTokenFormat: command.accessTokenFormat }),
         ...(command.audiences !== undefined && { audiences: command.audiences }),
+        redirectUris: command.redirectUris,
+        tokenEndpointAuthMethod: command.tokenEndpointAuthMethod,
         createdAt: now,
         updatedAt: now,
       };
       await deps.clients.createClient(client);
       deps.audit({ type: 'admin_action', action: command.action, clientId: client.clientId });
-      return { action: command.action, client: toClientView(client), clientSecret };
+      return {
+        action: command.action,
+        client: toClientView(client),
+        ...(clientSecret !== undefined && { clientSecret }),
+      };
     }
     case 'list-clients': {
       const clients = await deps.clients.listClients();
@@ -150,17 +176,36 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       return {
         action: command.action,
         clients: clients
-          .map(toClientView)
+          .map((client) => toClientView(client, now))
           .sort((a, b) => a.createdAt - b.createdAt || cmp(a.clientId, b.clientId)),
       };
     }
     case 'rotate-secret': {
+      const existing = await deps.clients.getClient(command.clientId);
+      if (existing !== undefined && isPublicClient(existing)) {
+        throw new InvalidRequest('A public client has no secret to rotate');
+      }
       const clientSecret = generateSecret(deps.random);
-      if (!(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now))) {
+      const keepUntil =
+        command.keepPreviousSeconds === undefined ? undefined : now + command.keepPreviousSeconds;
+      if (
+        !(await deps.clients.updateClientSecret(command.clientId, hashSecret(clientSecret), now, keepUntil))
+      ) {
         throw new InvalidRequest('No client with this client_id');
       }
-      deps.audit({ type: 'admin_action', action: command.action, clientId: command.clientId });
-      return { action: command.action, clientId: command.clientId, clientSecret, rotatedAt: now };
+      deps.audit({
+        type: 'admin_action',
+        action: command.action,
+        clientId: command.clientId,
+        ...(keepUntil !== undefined && { previousSecretExpiresAt: keepUntil }),
+      });
+      return {
+        action: command.action,
+        clientId: command.clientId,
+        clientSecret,
+        rotatedAt: now,
+        ...(keepUntil !== undefined && { previousSecretExpiresAt: keepUntil }),
+      };
     }
     case 'disable-client': {
       if (!(await deps.clients.disableClient(command.clientId, now))) {

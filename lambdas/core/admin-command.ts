@@ -1,6 +1,14 @@
 import { isValidUserId, type UserId } from './auth-check';
-import { GRANT_TYPES, type GrantType, isGrantType } from './grant-type';
+import {
+  GRANT_TYPES,
+  type GrantType,
+  isGrantType,
+  PUBLIC_CLIENT_GRANT_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethod,
+} from './grant-type';
 import { InvalidRequest } from './oauth-errors';
+import { redirectUriProblem } from './redirect-uri';
 import { parseScopeList } from './scope';
 import {
   ACCESS_TOKEN_FORMATS,
@@ -26,9 +34,18 @@ export type AdminCommand =
       accessTokenFormat?: AccessTokenFormat;
       /** RFC 8707 resources the client may ask JWTs for; the first is the default `aud`. */
       audiences?: string[];
+      /** Where the authorize endpoint may redirect; required (non-empty) with `authorization_code`. */
+      redirectUris: string[];
+      /** `client_secret_basic` unless the payload says `none` (a public client, no secret). */
+      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
     }
   | { action: 'list-clients' }
-  | { action: 'rotate-secret'; clientId: string }
+  | {
+      action: 'rotate-secret';
+      clientId: string;
+      /** The replaced secret keeps working this long (zero-downtime rotation); absent or 0: it dies at once. */
+      keepPreviousSeconds?: number;
+    }
   | { action: 'disable-client'; clientId: string }
   | { action: 'revoke-user-tokens'; userId: UserId }
   /** Clears a username's password lockout (a support desk's "let them try again"). */
@@ -47,14 +64,19 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
     'resource_server',
     'access_token_format',
     'audiences',
+    'redirect_uris',
+    'token_endpoint_auth_method',
   ],
   'list-clients': [],
-  'rotate-secret': ['client_id'],
+  'rotate-secret': ['client_id', 'keep_previous_seconds'],
   'disable-client': ['client_id'],
   'revoke-user-tokens': ['user_id'],
   'unlock-username': ['username'],
   'rotate-signing-key': [],
 };
+
+/** How long a rotated-away client secret may keep working: up to 30 days (0 = not at all). */
+export const KEEP_PREVIOUS_SECRET_BOUNDS = Object.freeze({ min: 0, max: 30 * 24 * 3600 });
 
 const isAction = (value: unknown): value is AdminCommand['action'] =>
   typeof value === 'string' && Object.hasOwn(FIELDS, value);
@@ -80,10 +102,29 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
     case 'create-client': {
       const scope =
         fields.scope === undefined ? [] : parseScopeList(requireString(fields.scope, 'scope', 4096, true));
+      const grantTypes = parseGrantTypes(fields.grant_types);
+      const redirectUris = parseRedirectUris(fields.redirect_uris);
+      const tokenEndpointAuthMethod = parseAuthMethod(fields.token_endpoint_auth_method);
+      if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+        throw new InvalidRequest('A client with authorization_code needs at least one redirect_uris entry');
+      }
+      if (
+        tokenEndpointAuthMethod === 'none' &&
+        !grantTypes.every((grantType) => PUBLIC_CLIENT_GRANT_TYPES.includes(grantType))
+      ) {
+        throw new InvalidRequest(
+          `A public client (token_endpoint_auth_method none) may only have: ${PUBLIC_CLIENT_GRANT_TYPES.join(', ')}`,
+        );
+      }
+      if (tokenEndpointAuthMethod === 'none' && fields.resource_server === true) {
+        throw new InvalidRequest('A public client cannot be a resource server');
+      }
       return {
         action,
         name: requireString(fields.name, 'name', 200),
-        grantTypes: parseGrantTypes(fields.grant_types),
+        grantTypes,
+        redirectUris,
+        tokenEndpointAuthMethod,
         scope,
         ...(fields.default_scope !== undefined && {
           defaultScope: parseDefaultScope(fields.default_scope, scope),
@@ -114,7 +155,16 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
     }
     case 'list-clients':
       return { action };
-    case 'rotate-secret':
+    case 'rotate-secret': {
+      const clientId = requireString(fields.client_id, 'client_id', 128);
+      if (fields.keep_previous_seconds === undefined) return { action, clientId };
+      const keepPreviousSeconds = requireInteger(
+        fields.keep_previous_seconds,
+        'keep_previous_seconds',
+        KEEP_PREVIOUS_SECRET_BOUNDS,
+      );
+      return { action, clientId, ...(keepPreviousSeconds > 0 && { keepPreviousSeconds }) };
+    }
     case 'disable-client':
       return { action, clientId: requireString(fields.client_id, 'client_id', 128) };
     case 'revoke-user-tokens':
@@ -177,6 +227,31 @@ function parseDefaultScope(value: unknown, scope: readonly string[]): string[] {
 function requireBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidRequest(`${name} must be true or false`);
   return value;
+}
+
+/** RFC 6749 §3.1.2 + RFC 8252 §7.3 (see `redirectUriProblem`); at most 10, no duplicates kept. */
+function parseRedirectUris(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 10 || !value.every((uri) => typeof uri === 'string')) {
+    throw new InvalidRequest('redirect_uris must be an array of at most 10 URIs');
+  }
+  for (const uri of value as string[]) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== undefined) {
+      throw new InvalidRequest(`Each of redirect_uris ${problem}: ${sanitize(uri)}`);
+    }
+  }
+  return [...new Set(value as string[])];
+}
+
+function parseAuthMethod(value: unknown): TokenEndpointAuthMethod {
+  if (value === undefined) return 'client_secret_basic';
+  if (typeof value !== 'string' || !(TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(value)) {
+    throw new InvalidRequest(
+      `token_endpoint_auth_method must be one of: ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+    );
+  }
+  return value as TokenEndpointAuthMethod;
 }
 
 function parseGrantTypes(value: unknown): GrantType[] {

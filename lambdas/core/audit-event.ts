@@ -18,6 +18,11 @@ export type AuditEvent =
       lockedSeconds: number;
     }
   | { type: 'grant_revoked'; grantId: string; clientId?: string; reason: string }
+  /** A used authorization code came back: the grant issued from its first use was revoked. */
+  | { type: 'authorization_code_reused'; clientId: string; grantId?: string; userId: UserId }
+  /** The authorize endpoint sent a code to the client's redirect URI (never the code itself). */
+  | { type: 'authorization_code_issued'; clientId: string; userId: UserId; via: 'sign-in' | 'session' }
+  | { type: 'authorization_refused'; clientId?: string; error: string; reason: string }
   | {
       type: 'admin_action';
       action: string;
@@ -25,6 +30,8 @@ export type AuditEvent =
       userId?: UserId;
       count?: number;
       lockoutKey?: string;
+      /** rotate-secret with an overlap: when the replaced secret stops working (epoch seconds). */
+      previousSecretExpiresAt?: number;
     };
 
 export type AuditSink = (event: AuditEvent) => void;

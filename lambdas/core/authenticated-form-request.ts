@@ -1,5 +1,6 @@
 import { authenticateClient, extractClientCredentials } from './client-authentication';
 import type { ClientRecord, ClientStore } from './client-store';
+import { type Clock, toEpochSeconds } from './clock';
 import { assertFormContentType, type FormParams, parseFormParams } from './form-params';
 import { InvalidRequest } from './oauth-errors';
 
@@ -50,7 +51,7 @@ export const FORM_ENDPOINT_METHODS = ['POST'] as const;
 export async function authenticateFormRequest(
   request: FormHttpRequest,
   config: FormEndpointConfig,
-  deps: { readonly clients: ClientStore },
+  deps: { readonly clients: ClientStore; readonly clock?: Clock },
   observe: { readonly onClientId?: (clientId: string) => void } = {},
 ): Promise<AuthenticatedFormRequest> {
   requireTls(request, config);
@@ -58,7 +59,8 @@ export async function authenticateFormRequest(
   const params = parseFormRequestBody(request);
   const credentials = extractClientCredentials(request.authorization, params, config.realm);
   observe.onClientId?.(credentials.clientId);
-  const client = await authenticateClient(credentials, deps.clients, config.realm);
+  const now = deps.clock === undefined ? undefined : toEpochSeconds(deps.clock());
+  const client = await authenticateClient(credentials, deps.clients, config.realm, now);
   return { client, params };
 }
 

@@ -1,13 +1,16 @@
-import type { ClientRecord, ClientStore } from './client-store';
+import { type ClientRecord, type ClientStore, isPublicClient } from './client-store';
 import { decodeFormComponent, type FormParams } from './form-params';
 import { InvalidClient, InvalidRequest } from './oauth-errors';
 import { hashesEqual, hashSecret } from './token-secrets';
 
-export interface ClientCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly method: 'client_secret_basic' | 'client_secret_post';
-}
+export type ClientCredentials =
+  | {
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly method: 'client_secret_basic' | 'client_secret_post';
+    }
+  /** A public client (RFC 6749 §2.3, §3.2.1): `client_id` in the body and no secret at all. */
+  | { readonly clientId: string; readonly method: 'none' };
 
 const MAX_CLIENT_ID_LENGTH = 128;
 const MAX_CLIENT_SECRET_LENGTH = 256;
@@ -65,6 +68,7 @@ export function extractClientCredentials(
     }
     return parseBasicCredentials(authorization, realm);
   }
+  if (bodyId !== undefined && bodySecret === undefined) return { clientId: bodyId, method: 'none' };
   if (bodyId === undefined || bodySecret === undefined) {
     throw new InvalidClient({ realm, cause: 'no client credentials' });
   }
@@ -72,15 +76,20 @@ export function extractClientCredentials(
 }
 
 /**
- * Authenticates a confidential client. Unknown client, wrong secret and disabled client all give
- * the same `invalid_client`; which check failed is only in the error's private cause.
+ * Authenticates a client. Unknown client, wrong secret and disabled client all give the same
+ * `invalid_client`; which check failed is only in the error's private cause. A public client
+ * (`token_endpoint_auth_method` `none`) is identified by its `client_id` alone; credentials sent for
+ * it, or no secret sent for a confidential client, are `invalid_client` too.
  */
 export async function authenticateClient(
   credentials: ClientCredentials,
   clients: ClientStore,
   realm: string,
+  /** Epoch seconds; a rotated-away secret still in its overlap authenticates only when given. */
+  now?: number,
 ): Promise<ClientRecord> {
-  const { clientId, clientSecret } = credentials;
+  const { clientId } = credentials;
+  const clientSecret = credentials.method === 'none' ? '' : credentials.clientSecret;
   if (
     clientId === '' ||
     clientId.length > MAX_CLIENT_ID_LENGTH ||
@@ -89,10 +98,28 @@ export async function authenticateClient(
     throw new InvalidClient({ realm, cause: 'client id or secret out of bounds' });
   }
   const client = await clients.getClient(clientId);
-  const presented = hashSecret(clientSecret);
-  const secretMatches = hashesEqual(presented, client?.secretHash ?? DUMMY_HASH);
-  if (client === undefined) throw new InvalidClient({ realm, cause: 'unknown client' });
-  if (!secretMatches) throw new InvalidClient({ realm, cause: 'secret mismatch' });
+  if (credentials.method === 'none') {
+    if (client === undefined) throw new InvalidClient({ realm, cause: 'unknown client' });
+    if (!isPublicClient(client))
+      throw new InvalidClient({ realm, cause: 'no secret for a confidential client' });
+  } else {
+    const presented = hashSecret(clientSecret);
+    // Both comparisons always run, so timing tells nothing about which secret (if any) matched.
+    const currentMatches = hashesEqual(presented, client?.secretHash ?? DUMMY_HASH);
+    const previousMatches = hashesEqual(presented, client?.previousSecretHash ?? DUMMY_HASH);
+    if (client === undefined) throw new InvalidClient({ realm, cause: 'unknown client' });
+    if (isPublicClient(client))
+      throw new InvalidClient({ realm, cause: 'credentials sent for a public client' });
+    if (!currentMatches) {
+      if (!previousMatches || client.previousSecretHash === undefined) {
+        throw new InvalidClient({ realm, cause: 'secret mismatch' });
+      }
+      const until = client.previousSecretExpiresAt;
+      if (now === undefined || until === undefined || now >= until) {
+        throw new InvalidClient({ realm, cause: 'previous secret expired' });
+      }
+    }
+  }
   if (client.disabled) throw new InvalidClient({ realm, cause: 'client disabled' });
   return client;
 }

@@ -1,11 +1,18 @@
-import type { GrantType } from './grant-type';
+import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 import type { AccessTokenFormat } from './token-endpoint-config';
 
 /** A registered client. Only the hash of its secret is ever stored. Times are epoch seconds. */
 export interface ClientRecord {
   readonly clientId: string;
   readonly name: string;
-  readonly secretHash: string;
+  /** Absent for a public client (`tokenEndpointAuthMethod` `none`): it has no secret. */
+  readonly secretHash?: string;
+  /**
+   * The secret replaced by a `rotate-secret` with `keep_previous_seconds`: it still authenticates
+   * until `previousSecretExpiresAt` (epoch seconds), checked on every request; absent: none.
+   */
+  readonly previousSecretHash?: string;
+  readonly previousSecretExpiresAt?: number;
   readonly grantTypes: readonly GrantType[];
   /** Scopes the client may request; empty means the client is unscoped. */
   readonly scope: readonly string[];
@@ -19,6 +26,13 @@ export interface ClientRecord {
   /** RFC 8707 resources this client may ask JWTs for; the first is the default `aud`. */
   readonly audiences?: readonly string[];
   readonly disabled: boolean;
+  /**
+   * Where the authorize endpoint may send the user back (exact match; a loopback `http` URI's port may
+   * differ, RFC 8252 §7.3). Absent: none, as for clients stored before the field existed.
+   */
+  readonly redirectUris?: readonly string[];
+  /** Absent: `client_secret_basic` (Basic or body credentials), as for clients stored before the field. */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /**
    * Security-relevant: a resource server may introspect tokens issued to *other* clients (RFC 7662
    * §2.1); every other client sees only its own. False unless an admin said so at creation.
@@ -40,8 +54,17 @@ export interface ClientStore {
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   /** Throws `ClientAlreadyExists` when the id is taken. */
   createClient(client: NewClientRecord): Promise<void>;
-  /** Returns false when no such client exists (nothing is created). */
-  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean>;
+  /**
+   * Replaces the secret's hash; returns false when no such client exists (nothing is created).
+   * With `keepPreviousUntil` the replaced hash stays valid until then (epoch seconds), in the same
+   * write; without it any previous secret is dropped too.
+   */
+  updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean>;
   /** Returns false when no such client exists (nothing is created). */
   disableClient(clientId: string, updatedAt: number): Promise<boolean>;
   listClients(): Promise<ClientRecord[]>;
@@ -53,3 +76,7 @@ export class ClientAlreadyExists extends Error {
     this.name = 'ClientAlreadyExists';
   }
 }
+
+/** A public client authenticates with its `client_id` alone and never has a secret. */
+export const isPublicClient = (client: Pick<ClientRecord, 'tokenEndpointAuthMethod'>): boolean =>
+  client.tokenEndpointAuthMethod === 'none';

@@ -7,7 +7,7 @@ import type { UserId } from './auth-check';
 export interface GrantRecord {
   readonly grantId: string;
   readonly clientId: string;
-  readonly grantType: 'password' | 'client_credentials';
+  readonly grantType: 'password' | 'client_credentials' | 'authorization_code';
   /** Absent for client_credentials grants. */
   readonly userId?: UserId;
   /** Scope granted originally; a refresh may narrow the access token's scope, never this one. */

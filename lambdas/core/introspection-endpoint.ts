@@ -4,11 +4,11 @@ import {
   type FormEndpointConfig,
   type FormHttpRequest,
 } from './authenticated-form-request';
-import type { ClientStore } from './client-store';
+import { type ClientStore, isPublicClient } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
-import { InvalidRequest } from './oauth-errors';
+import { InvalidClient, InvalidRequest } from './oauth-errors';
 import { formatScope } from './scope';
 
 export interface IntrospectionDeps {
@@ -55,6 +55,9 @@ export async function introspectToken(
   deps: IntrospectionDeps,
 ): Promise<IntrospectionResponseBody> {
   const { client, params } = await authenticateFormRequest(request, config, deps);
+  // Introspection is for resource servers (RFC 7662 §2.1), which authenticate; a public client cannot.
+  if (isPublicClient(client))
+    throw new InvalidClient({ realm: config.realm, cause: 'public client at introspection' });
   const token = params.get('token');
   if (token === undefined) throw new InvalidRequest('The token parameter is required');
   const found = await findPresentedToken(token, deps.grants);

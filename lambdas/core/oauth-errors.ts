@@ -9,6 +9,7 @@ export type OAuthErrorCode =
   | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
+  | 'unsupported_response_type'
   | 'invalid_scope'
   | 'invalid_target'
   | 'invalid_token'
@@ -72,6 +73,14 @@ export class UnauthorizedClient extends OAuthError {
 
 export class UnsupportedGrantType extends OAuthError {
   readonly code = 'unsupported_grant_type';
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(description, 400, options);
+  }
+}
+
+/** RFC 6749 §4.1.2.1: the authorize endpoint supports `response_type=code` only. */
+export class UnsupportedResponseType extends OAuthError {
+  readonly code = 'unsupported_response_type';
   constructor(description: string, options?: OAuthErrorOptions) {
     super(description, 400, options);
   }

@@ -1,6 +1,7 @@
 import type { AuditSink } from './audit-event';
 import type { AuthCheck } from './auth-check';
 import type { FormEndpointConfig } from './authenticated-form-request';
+import type { AuthorizationCodeStore } from './authorization-code-store';
 import type { ClientStore } from './client-store';
 import type { Clock } from './clock';
 import type { GrantStore } from './grant-store';
@@ -50,6 +51,8 @@ export interface TokenEndpointDeps {
   readonly grants: GrantStore;
   readonly authCheck: AuthCheck;
   readonly lockouts: LockoutStore;
+  /** Authorization codes; absent: every code is refused (`invalid_grant`). The Lambdas always pass it. */
+  readonly codes?: AuthorizationCodeStore;
   /** The HMAC secret of lockout keys (see `lockoutKeyOf`); read per request, may be fetched. */
   readonly lockoutKeySecret: () => Promise<string>;
   /** Waits between lockout reservation tries; a timer unless a test replaces it. */

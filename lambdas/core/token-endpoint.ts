@@ -3,6 +3,7 @@ import { authenticateFormRequest, type FormHttpRequest } from './authenticated-f
 import { toEpochSeconds } from './clock';
 import { DependencyUnavailable } from './dependency-unavailable';
 import { type GrantType, isGrantType } from './grant-type';
+import { authorizationCodeGrant } from './grants/authorization-code-grant';
 import { clientCredentialsGrant } from './grants/client-credentials-grant';
 import type { GrantHandler } from './grants/grant-context';
 import { passwordGrant } from './grants/password-grant';
@@ -24,6 +25,7 @@ const GRANTS: Readonly<Record<GrantType, GrantHandler>> = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  authorization_code: authorizationCodeGrant,
 };
 
 /**
@@ -46,7 +48,9 @@ export async function issueToken(
     grantType = params.get('grant_type');
     if (grantType === undefined) throw new InvalidRequest('The grant_type parameter is required');
     if (!isGrantType(grantType)) {
-      throw new UnsupportedGrantType('Supported grant types: password, refresh_token, client_credentials');
+      throw new UnsupportedGrantType(
+        'Supported grant types: password, refresh_token, client_credentials, authorization_code',
+      );
     }
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient('This client is not allowed to use this grant type');

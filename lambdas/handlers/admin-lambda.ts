@@ -4,6 +4,7 @@ import { createAdminHandler } from '../http/admin-handler';
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readLockoutKeySecret } from './lockout-key-secret';
+import { buildServiceMetrics } from './metrics-environment';
 import { buildSigningKeyStore, readRotationPolicy } from './signing-key-environment';
 import { buildStores } from './store-environment';
 
@@ -17,6 +18,7 @@ import { buildStores } from './store-environment';
 export function buildAdminLambda(env: Environment, overrides: { signingKeys?: SigningKeyStore } = {}) {
   const reader = new EnvironmentReader(env);
   const logger = createServiceLogger('oauth2-admin', reader.logLevel());
+  const metrics = buildServiceMetrics(reader, logger, 'admin');
   const { clients, grants, lockouts, publicKeys } = buildStores(reader);
   const privateKeys = overrides.signingKeys ?? buildSigningKeyStore(reader);
   // unlock-username must find the key the token Lambda counts under: the same secret.
@@ -37,7 +39,7 @@ export function buildAdminLambda(env: Environment, overrides: { signingKeys?: Si
       lockoutKeySecret: lockoutKey.secret,
       clock: Date.now,
       random: randomBytes,
-      audit: auditTo(logger),
+      audit: auditTo(logger, metrics),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       config,
       ...(privateKeys === undefined
@@ -46,6 +48,7 @@ export function buildAdminLambda(env: Environment, overrides: { signingKeys?: Si
     },
     logger,
   );
+  handler.use(metrics.middleware());
   for (const middleware of lockoutKey.middlewares) handler.use(middleware);
   return handler;
 }

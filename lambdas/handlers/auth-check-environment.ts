@@ -1,4 +1,10 @@
-import { createHttpUserIdHook, parseAuthCheckUrl, type UserIdHook } from '../auth-check/http-auth-check';
+import { type HookObserver, observeHook } from '../auth-check/hook-failure';
+import {
+  createHttpUserIdHook,
+  type HookSigningKey,
+  parseAuthCheckUrl,
+  type UserIdHook,
+} from '../auth-check/http-auth-check';
 import { createLambdaUserIdHook } from '../auth-check/lambda-auth-check';
 import type { AuthCheck } from '../core/auth-check';
 import type { Clock } from '../core/clock';
@@ -8,6 +14,8 @@ import { ConfigurationError } from './configuration-error';
 import type { EnvironmentReader } from './environment-reader';
 
 type HookPrefix = 'AUTH_CHECK' | 'SESSION_CHECK';
+/** The signing secret from Secrets Manager (with its version), overriding `<PREFIX>_SECRET`. */
+type SecretSource = () => Promise<HookSigningKey | undefined>;
 
 /**
  * A `{"user_id"}` hook configured by `<PREFIX>_URL` (HTTP; `<PREFIX>_SECRET` signs the requests,
@@ -20,7 +28,7 @@ function buildUserIdHook(
   reader: EnvironmentReader,
   prefix: HookPrefix,
   clock: Clock,
-  secret?: () => Promise<string | undefined>,
+  secret?: SecretSource,
 ): UserIdHook | undefined {
   const url = reader.optional(`${prefix}_URL`);
   const functionName = reader.optional(`${prefix}_FUNCTION_NAME`);
@@ -68,11 +76,14 @@ function buildUserIdHook(
 export function buildAuthCheck(
   reader: EnvironmentReader,
   clock: Clock,
-  secret?: () => Promise<string | undefined>,
+  secret?: SecretSource,
+  /** Hears every call's latency and outcome (metrics). */
+  observe?: HookObserver,
 ): AuthCheck {
-  const hook = buildUserIdHook(reader, 'AUTH_CHECK', clock, secret);
-  if (hook === undefined)
+  const built = buildUserIdHook(reader, 'AUTH_CHECK', clock, secret);
+  if (built === undefined)
     throw new ConfigurationError('Set exactly one of AUTH_CHECK_URL or AUTH_CHECK_FUNCTION_NAME');
+  const hook = observe === undefined ? built : observeHook(built, observe);
   return {
     checkCredentials: (request) =>
       hook({ username: request.username, password: request.password, client_id: request.clientId }),
@@ -83,7 +94,7 @@ export function buildAuthCheck(
 export function buildSessionCheck(
   reader: EnvironmentReader,
   clock: Clock,
-  secret?: () => Promise<string | undefined>,
+  secret?: SecretSource,
 ): SessionCheck | undefined {
   const hook = buildUserIdHook(reader, 'SESSION_CHECK', clock, secret);
   return hook === undefined ? undefined : { checkSession: (cookie) => hook({ cookie }) };

@@ -5,6 +5,7 @@ import { PublicKeyCache } from '../store/public-key-cache';
 import { buildSessionCheck } from './auth-check-environment';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { secretsManagerSecretFor } from './hook-secret';
+import { buildServiceMetrics } from './metrics-environment';
 import { readIssuer } from './signing-key-environment';
 import { buildStores } from './store-environment';
 
@@ -19,6 +20,7 @@ export function buildAuthorizerLambda(env: Environment) {
   const requireSsl = reader.boolean('REQUIRE_SSL', true);
   const cacheTtlSeconds = reader.integer('CLIENT_CACHE_TTL_SECONDS', 30, { min: 0, max: 300 });
   const logger = createServiceLogger('oauth2-authorizer', reader.logLevel());
+  const metrics = buildServiceMetrics(reader, logger, 'authorizer');
   const { clients, grants, publicKeys } = buildStores(reader);
   const clock = Date.now;
   const issuer = readIssuer(reader);
@@ -45,7 +47,9 @@ export function buildAuthorizerLambda(env: Environment) {
       ...(sessionCheck === undefined ? {} : { sessionCheck }),
     },
     logger,
+    metrics,
   );
+  handler.use(metrics.middleware());
   for (const middleware of hookSecret?.middlewares ?? []) handler.use(middleware);
   return handler;
 }

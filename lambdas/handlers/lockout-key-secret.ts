@@ -23,7 +23,7 @@ export function readLockoutKeySecret(reader: EnvironmentReader, required: boolea
   const fromSecretsManager = secretsManagerSecretFor(reader, 'LOCKOUT_KEY_SECRET_ARN', 'lockoutKeySecret');
   if (fromSecretsManager !== undefined) {
     const { secret, middlewares } = fromSecretsManager;
-    return { secret: async () => (await secret()) as string, middlewares };
+    return { secret: async () => (await secret()).secret, middlewares };
   }
   const value = reader.optional('LOCKOUT_KEY_SECRET');
   if (value !== undefined && value.length < MIN_SECRET_LENGTH) {

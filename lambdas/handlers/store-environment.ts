@@ -1,3 +1,4 @@
+import { DynamoDbAuthorizationCodeStore } from '../store/dynamodb-authorization-code-store';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../store/dynamodb-grant-store';
@@ -26,5 +27,6 @@ export function buildStores(reader: EnvironmentReader) {
     lockouts: new DynamoDbLockoutStore(doc, tables.grants),
     /** The public JWKS item (verifiers and the JWKS route read it; only the key rotation writes it). */
     publicKeys: new DynamoDbPublicKeyStore(doc, tables.grants),
+    codes: new DynamoDbAuthorizationCodeStore(doc, tables.grants),
   };
 }

@@ -8,6 +8,7 @@ import {
   type TokenEndpointConfig,
 } from '../core/token-endpoint-config';
 import { auditTo, createServiceLogger } from '../http/service-logger';
+import { authCheckMetrics } from '../http/service-metrics';
 import { createTokenHandler } from '../http/token-handler';
 import { cachedSigningKey } from '../store/cached-signing-key';
 import { buildAuthCheck } from './auth-check-environment';
@@ -16,6 +17,7 @@ import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
 import { readLockoutKeySecret } from './lockout-key-secret';
+import { buildServiceMetrics } from './metrics-environment';
 import {
   buildSigningKeyStore,
   readAccessTokenFormat,
@@ -75,7 +77,7 @@ export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpoin
   });
 }
 
-function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
+export function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
   const defaults = DEFAULT_LOCKOUT_POLICY;
   const baseSeconds = reader.integer('LOCKOUT_BASE_SECONDS', defaults.baseSeconds, { min: 1, max: 3600 });
   return Object.freeze({
@@ -101,10 +103,11 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
-  const { clients, grants, lockouts } = buildStores(reader);
+  const metrics = buildServiceMetrics(reader, logger, 'token');
+  const { clients, grants, lockouts, codes } = buildStores(reader);
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
-  const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret);
+  const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret, authCheckMetrics(metrics));
   const signingKeys = overrides.signingKeys ?? buildSigningKeyStore(reader);
   if (config.accessTokenFormat === 'jwt' && config.issuer === undefined) {
     throw new ConfigurationError('ACCESS_TOKEN_FORMAT=jwt needs ISSUER (the iss of every JWT)');
@@ -121,17 +124,19 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
       clients,
       grants,
       lockouts,
+      codes,
       lockoutKeySecret: lockoutKey.secret,
       authCheck,
       clock,
       random: randomBytes,
-      audit: auditTo(logger),
+      audit: auditTo(logger, metrics),
       ...(signingKeys === undefined
         ? {}
         : { signingKey: cachedSigningKey(signingKeys, SIGNING_KEYS_CACHE_MS, clock) }),
     },
     logger,
   );
+  handler.use(metrics.middleware());
   for (const middleware of [...(hookSecret?.middlewares ?? []), ...lockoutKey.middlewares]) {
     handler.use(middleware);
   }

@@ -27,15 +27,34 @@ const clientJson = (client: ClientView): Json => ({
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
   resource_server: client.resourceServer,
+  redirect_uris: client.redirectUris,
+  token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+  // Whether a secret replaced by rotate-secret --keep-previous-seconds still works, and until when.
+  previous_secret_live: client.previousSecretExpiresAt !== undefined,
+  ...(client.previousSecretExpiresAt !== undefined && {
+    previous_secret_expires_at: isoTime(client.previousSecretExpiresAt),
+  }),
 });
+
+const isoTime = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
 
 /** Wire shapes of the admin function's answers (snake_case, like the token endpoint's). */
 export function adminResultJson(result: AdminResult): Json {
   switch (result.action) {
     case 'create-client': {
-      const { disabled: _disabled, resource_server, ...client } = clientJson(result.client);
-      // The secret is shown once, here; only its hash is stored.
-      return { client_id: client.client_id, client_secret: result.clientSecret, ...client, resource_server };
+      const {
+        disabled: _disabled,
+        previous_secret_live: _live,
+        resource_server,
+        ...client
+      } = clientJson(result.client);
+      // The secret is shown once, here; only its hash is stored. A public client has none.
+      return {
+        client_id: client.client_id,
+        ...(result.clientSecret !== undefined && { client_secret: result.clientSecret }),
+        ...client,
+        resource_server,
+      };
     }
     case 'list-clients':
       return { clients: result.clients.map(clientJson) };
@@ -43,7 +62,10 @@ export function adminResultJson(result: AdminResult): Json {
       return {
         client_id: result.clientId,
         client_secret: result.clientSecret,
-        rotated_at: new Date(result.rotatedAt * 1000).toISOString(),
+        rotated_at: isoTime(result.rotatedAt),
+        ...(result.previousSecretExpiresAt !== undefined && {
+          previous_secret_expires_at: isoTime(result.previousSecretExpiresAt),
+        }),
       };
     case 'disable-client':
       return { client_id: result.clientId, disabled: true, revoked_grants: result.revokedGrants };

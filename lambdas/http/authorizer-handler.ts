@@ -18,6 +18,7 @@ import type { VerifyAccessTokenDeps } from '../core/verify-access-token';
 import { arrivedOverTls, headerValue } from './api-gateway-request';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { logOAuthError } from './service-logger';
+import { METRIC, type ServiceMetrics } from './service-metrics';
 
 export interface AuthorizerConfig {
   /** Refuse bearer tokens that did not arrive over TLS (the original accepted them over plain HTTP). */
@@ -116,7 +117,12 @@ const principalIdOf = (principal: Principal): string =>
  * A valid caller is then held to the route's requirements (stage variables, see route-requirements):
  * Allow or Deny for exactly this route.
  */
-export function createAuthorizerHandler(config: AuthorizerConfig, deps: AuthorizerDeps, logger: Logger) {
+export function createAuthorizerHandler(
+  config: AuthorizerConfig,
+  deps: AuthorizerDeps,
+  logger: Logger,
+  metrics?: ServiceMetrics,
+) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>(LAMBDA_DEADLINE)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
@@ -129,6 +135,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: Authoriz
         );
         const verdict = routeVerdict(event, principal, logger);
         const { httpMethod, resourcePath } = routeOf(event);
+        metrics?.count(verdict.allowed ? METRIC.authorizerAllowed : METRIC.authorizerDenied);
         logger.info(verdict.allowed ? 'access allowed' : 'access denied by route requirements', {
           method: principal.method,
           route: `${httpMethod} ${resourcePath}`,
@@ -156,12 +163,14 @@ export function createAuthorizerHandler(config: AuthorizerConfig, deps: Authoriz
         };
       } catch (error) {
         if (error instanceof DependencyUnavailable) {
+          metrics?.count(METRIC.authorizerUnavailable);
           logger.error('authorizer dependency failed', {
             dependency: error.dependency,
             cause: error.message,
           });
           throw new Error(AUTHORIZER_UNAVAILABLE);
         }
+        metrics?.count(METRIC.authorizerDenied);
         if (error instanceof OAuthError) logOAuthError(logger, error);
         else logger.info('access denied', { cause: error instanceof Error ? error.message : typeof error });
         throw new Error(UNAUTHORIZED);

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AuditEvent, AuditSink } from '../core/audit-event';
 import type { OAuthError } from '../core/oauth-errors';
+import { recordAuditMetrics, type ServiceMetrics } from './service-metrics';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 
@@ -12,10 +13,13 @@ export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 export const createServiceLogger = (serviceName: string, logLevel: LogLevel = 'INFO'): Logger =>
   new Logger({ serviceName, logLevel });
 
+/** Audit events to the log and, with `metrics`, to the metrics they stand for (token, revocation, admin). */
 export const auditTo =
-  (logger: Logger): AuditSink =>
-  (event: AuditEvent) =>
+  (logger: Logger, metrics?: ServiceMetrics): AuditSink =>
+  (event: AuditEvent) => {
     logger.info(`audit ${event.type}`, { audit: event });
+    if (metrics !== undefined) recordAuditMetrics(metrics, event);
+  };
 
 /** Logs a refusal with its private cause. Causes are written by our code and adapters, never request data. */
 export function logOAuthError(logger: Logger, error: OAuthError): void {

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyAuthCheckSignature } from '../auth-check/auth-check-signature';
+import {
+  INVALID_SIGNATURE_ANSWER,
+  SIGNATURE_HEADERS,
+  verifyAuthCheckRequest,
+} from '../auth-check/auth-check-signature';
 
 /** DEMO ONLY: the one user the local stack's built-in checker knows. Never deploy this. */
 export const DEMO_USER = Object.freeze({ username: 'demo', password: 'demo-password', userId: 1234 });
@@ -14,11 +18,15 @@ const MAX_BODY = 16 * 1024;
 
 /**
  * A loopback AuthCheck hook with one demo user, speaking exactly the public hook contract
- * (signed JSON in, `{"user_id"}` out), so the local token handler is wired as in production.
+ * (signed JSON in, `{"user_id"}` out), so the local token handler is wired as in production. It
+ * verifies with the reference verifier and accepts any of `secrets` (a rotation holds two).
  */
-export async function startDemoAuthCheckHook(secret: string): Promise<DemoAuthCheckHook> {
+export async function startDemoAuthCheckHook(
+  secrets: string | readonly string[],
+): Promise<DemoAuthCheckHook> {
+  const accepted = typeof secrets === 'string' ? [secrets] : [...secrets];
   const server = createServer((request, response) => {
-    void answer(request, response, secret);
+    void answer(request, response, accepted);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -32,7 +40,11 @@ export async function startDemoAuthCheckHook(secret: string): Promise<DemoAuthCh
   };
 }
 
-async function answer(request: IncomingMessage, response: ServerResponse, secret: string): Promise<void> {
+async function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  secrets: readonly string[],
+): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -41,14 +53,20 @@ async function answer(request: IncomingMessage, response: ServerResponse, secret
     chunks.push(chunk as Buffer);
   }
   const rawBody = Buffer.concat(chunks).toString('utf8');
-  const signed = verifyAuthCheckSignature({
-    secret,
-    timestampHeader: header(request, 'x-oauth2-timestamp'),
-    signatureHeader: header(request, 'x-oauth2-signature'),
+  const signed = verifyAuthCheckRequest({
+    secrets,
+    timestampHeader: header(request, SIGNATURE_HEADERS.timestamp),
+    signatureHeader: header(request, SIGNATURE_HEADERS.signature),
     rawBody,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
-  if (!signed) return reply(response, 400, { error: 'bad signature' });
+  // The protocol's "signature not accepted": the service answers 503 and counts no failed password.
+  if (!signed) {
+    response
+      .writeHead(INVALID_SIGNATURE_ANSWER.status, { 'Content-Type': INVALID_SIGNATURE_ANSWER.contentType })
+      .end(INVALID_SIGNATURE_ANSWER.body);
+    return;
+  }
   let body: unknown;
   try {
     body = JSON.parse(rawBody);

@@ -38,8 +38,11 @@ import {
   toProxyEvent,
   writeProxyResult,
 } from './api-gateway-emulation';
+import { buildLocalAuthorizeRoute } from './authorize-route';
+import { type DemoAppClient, demoAppResponse, ensureDemoAppClient } from './demo-app';
 import { DEMO_USER, type DemoAuthCheckHook, startDemoAuthCheckHook } from './demo-auth-check-hook';
 import { type EmbeddedDynalite, startEmbeddedDynalite } from './embedded-dynalite';
+import { localInvokeRefusal } from './local-invoke-guard';
 import { localLockoutKeySecret } from './local-lockout-key-secret';
 
 export interface LocalStackOptions {
@@ -59,6 +62,13 @@ export interface LocalStackOptions {
   readonly environment?: Environment;
   /** Create (or re-key) the demo client at start. Default true. */
   readonly demoClient?: boolean;
+  /** Register the `/demo` app's public client and serve its page. Default true. */
+  readonly demoApp?: boolean;
+  /**
+   * How long one request (headers and body) may take before the server answers 408, in ms.
+   * Default and maximum: API Gateway's 29 s integration limit.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface DemoClient {
@@ -71,6 +81,8 @@ export interface LocalStack {
   readonly requireSsl: boolean;
   readonly usesDemoAuthCheck: boolean;
   readonly demoClient?: DemoClient;
+  /** The `/demo` page to open in a browser, and its public client. */
+  readonly demoApp?: { readonly url: string; readonly clientId: string };
   readonly dataDir?: string;
   close(): Promise<void>;
 }
@@ -85,6 +97,10 @@ export const SIGNING_KEYS_FILE = 'signing-keys.json';
 const DEMO_CLIENT_NAME = 'local-demo-client';
 /** Local requests are tiny; anything larger is refused before a handler sees it. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** API Gateway gives up on an integration after 29 s; a slow client gets no longer here. */
+export const LOCAL_REQUEST_TIMEOUT_MS = 29_000;
+/** Incomplete request headers are dropped sooner: nothing legitimate sends them slowly. */
+export const LOCAL_HEADERS_TIMEOUT_MS = 10_000;
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -119,9 +135,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let route: (raw: RawHttpRequest) => Promise<APIGatewayProxyResult> = async () =>
       jsonResponse(503, { error: 'temporarily_unavailable', error_description: 'starting' });
-    const server = createServer((request, response) => {
-      void serve(request, response, route);
-    });
+    const requestTimeout = Math.min(
+      options.requestTimeoutMs ?? LOCAL_REQUEST_TIMEOUT_MS,
+      LOCAL_REQUEST_TIMEOUT_MS,
+    );
+    // Listening before the handlers are built: the issuer (every JWT's iss) needs the port. Until
+    // `route` is set below, a request gets 503 temporarily_unavailable.
+    const server = createServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(LOCAL_HEADERS_TIMEOUT_MS, requestTimeout),
+        // Node checks both timeouts only this often (30 s by default, which would double them).
+        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+      },
+      (request, response) => {
+        void serve(request, response, route);
+      },
+    );
     await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
     stoppers.unshift(() => close(server));
     const address = server.address() as AddressInfo;
@@ -182,10 +212,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       event: unknown,
       context: Context,
     ) => Promise<unknown>;
+    // Its RFC 9207 `iss` is the metadata's issuer (env's ISSUER, set once the port was known).
+    const authorizeRoute = buildLocalAuthorizeRoute(env);
 
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
+    // `Event` invocations run after their 202; close() waits for them so nothing is cut half-written.
+    const background = new Set<Promise<unknown>>();
+    stoppers.unshift(async () => {
+      await Promise.allSettled([...background]);
+    });
 
+    let demoApp: DemoAppClient | undefined; // registered below, once the handlers exist
+    const demoUser = options.authCheckUrl === undefined ? DEMO_USER : undefined;
     route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
+      const authorized = authorizeRoute(raw);
+      if (authorized !== undefined) return authorized;
+      const demoPage = demoApp && demoAppResponse(raw, { ...demoApp, ...(demoUser && { demoUser }) });
+      if (demoPage !== undefined) return demoPage;
       if (raw.path === '/oauth2/token')
         return token(toProxyEvent(raw, '/oauth2/token'), localLambdaContext('token'));
       if (raw.path === '/oauth2/revoke')
@@ -202,15 +245,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         );
       }
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(raw.path);
-      if (invoke !== null) return invokeAdmin(raw, decodeURIComponent(invoke[1] as string), admin);
+      if (invoke !== null)
+        return invokeAdmin(raw, decodeURIComponent(invoke[1] as string), admin, (run) => {
+          background.add(run);
+          void run.finally(() => background.delete(run));
+        });
       return jsonResponse(404, { message: 'Not Found' });
     };
 
+    if (options.demoApp !== false) demoApp = await ensureDemoAppClient(admin, url);
     return {
       url,
       requireSsl,
       usesDemoAuthCheck: options.authCheckUrl === undefined,
       ...(demoClient === undefined ? {} : { demoClient }),
+      ...(demoApp && {
+        demoApp: { url: new URL('/demo', demoApp.redirectUris[0]).href, clientId: demoApp.clientId },
+      }),
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       close: () => stopAll(stoppers),
     };
@@ -275,16 +326,34 @@ export function accessDeniedGatewayResponse(): APIGatewayProxyResult {
   return oauthErrorResponse(new InsufficientScope({ realm: 'oauth2' }));
 }
 
-/** The Lambda Invoke API (`aws lambda invoke --endpoint-url`), for the admin function only. */
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const;
+
+/**
+ * The Lambda Invoke API (`aws lambda invoke --endpoint-url`), for the admin function only, and only
+ * for callers that pass `localInvokeRefusal` (never a web page). `X-Amz-Invocation-Type` as Lambda
+ * has it: `RequestResponse` (default) answers the result, `Event` answers 202 and runs it after,
+ * `DryRun` answers 204 and runs nothing.
+ */
 async function invokeAdmin(
   raw: RawHttpRequest,
   functionName: string,
   admin: (event: unknown, context: Context) => Promise<unknown>,
+  runInBackground: (run: Promise<unknown>) => void,
 ): Promise<APIGatewayProxyResult> {
+  const refusal = localInvokeRefusal(raw.rawHeaders);
+  if (refusal !== undefined) return lambdaError(refusal.status, refusal.type, refusal.message);
   // A name, `name:qualifier`, or an ARN `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
   const name =
     (functionName.startsWith('arn:') ? functionName.split(':')[6] : functionName.split(':')[0]) ?? '';
   if (raw.method !== 'POST') return jsonResponse(405, { message: 'Method Not Allowed' }, { Allow: 'POST' });
+  const invocationType = invocationTypeOf(raw.rawHeaders);
+  if (!(INVOCATION_TYPES as readonly string[]).includes(invocationType)) {
+    return lambdaError(
+      400,
+      'InvalidParameterValueException',
+      `X-Amz-Invocation-Type must be one of ${INVOCATION_TYPES.join(', ')}`,
+    );
+  }
   if (name !== ADMIN_FUNCTION_NAME) {
     return lambdaError(
       404,
@@ -297,6 +366,12 @@ async function invokeAdmin(
     payload = raw.body.length === 0 ? {} : JSON.parse(raw.body.toString('utf8'));
   } catch {
     return lambdaError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
+  }
+  if (invocationType === 'DryRun') return { statusCode: 204, headers: {}, body: '' };
+  if (invocationType === 'Event') {
+    // Lambda queues the event and answers at once; its result and errors go to the logs only.
+    runInBackground(admin(payload, localLambdaContext(ADMIN_FUNCTION_NAME)).catch(() => undefined));
+    return { statusCode: 202, headers: {}, body: '' };
   }
   try {
     const result = await admin(payload, localLambdaContext(ADMIN_FUNCTION_NAME));
@@ -315,6 +390,14 @@ async function invokeAdmin(
       }),
     };
   }
+}
+
+function invocationTypeOf(rawHeaders: readonly string[]): string {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === 'x-amz-invocation-type')
+      return rawHeaders[i + 1] as string;
+  }
+  return 'RequestResponse';
 }
 
 const lambdaError = (status: number, type: string, message: string): APIGatewayProxyResult => ({
@@ -358,7 +441,7 @@ async function serve(
     if (raw === 'too-large') {
       writeProxyResult(
         response,
-        jsonResponse(413, { error: 'invalid_request', error_description: 'The request is too large' }),
+        jsonResponse(413, { error: 'invalid_request', error_description: 'The request body is too large' }),
       );
       return;
     }

@@ -36,9 +36,14 @@ export class CachedClientStore implements ClientStore {
     return this.inner.createClient(client);
   }
 
-  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
+  updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean> {
     this.cache.delete(clientId);
-    return this.inner.updateClientSecret(clientId, secretHash, updatedAt);
+    return this.inner.updateClientSecret(clientId, secretHash, updatedAt, keepPreviousUntil);
   }
 
   disableClient(clientId: string, updatedAt: number): Promise<boolean> {

@@ -11,14 +11,18 @@ import {
   type ClientStore,
   type NewClientRecord,
 } from '../core/client-store';
-import { isGrantType } from '../core/grant-type';
+import { isGrantType, TOKEN_ENDPOINT_AUTH_METHODS } from '../core/grant-type';
 import { ACCESS_TOKEN_FORMATS } from '../core/token-endpoint-config';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
 const toItem = (client: NewClientRecord): Item => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
+  ...(client.previousSecretHash !== undefined && { previousSecretHash: client.previousSecretHash }),
+  ...(client.previousSecretExpiresAt !== undefined && {
+    previousSecretExpiresAt: client.previousSecretExpiresAt,
+  }),
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
@@ -30,6 +34,10 @@ const toItem = (client: NewClientRecord): Item => ({
   ...(client.audiences !== undefined && { audiences: [...client.audiences] }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -46,10 +54,22 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
       ? undefined
       : read.oneOf('accessTokenFormat', ACCESS_TOKEN_FORMATS);
   const audiences = read.optionalStringList('audiences');
+  const previousSecretHash = read.optionalString('previousSecretHash');
+  const previousSecretExpiresAt = read.optionalNumber('previousSecretExpiresAt');
+  const secretHash = read.optionalString('secretHash');
+  const redirectUris = read.optionalStringList('redirectUris');
+  const tokenEndpointAuthMethod =
+    item.tokenEndpointAuthMethod === undefined
+      ? undefined
+      : read.oneOf('tokenEndpointAuthMethod', TOKEN_ENDPOINT_AUTH_METHODS);
   return {
     clientId: read.string('clientId'),
     name: read.string('name'),
-    secretHash: read.string('secretHash'),
+    ...(secretHash !== undefined && { secretHash }),
+    ...(previousSecretHash !== undefined && { previousSecretHash }),
+    ...(previousSecretExpiresAt !== undefined && { previousSecretExpiresAt }),
+    ...(redirectUris !== undefined && { redirectUris }),
+    ...(tokenEndpointAuthMethod !== undefined && { tokenEndpointAuthMethod }),
     grantTypes,
     scope: read.stringList('scope'),
     ...(defaultScope !== undefined && { defaultScope }),
@@ -106,11 +126,43 @@ export class DynamoDbClientStore implements ClientStore {
     }
   }
 
-  updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
-    return this.updateExisting('updateClientSecret', clientId, {
-      secretHash,
-      updatedAt,
-    });
+  async updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean> {
+    // One write either way. Every SET reads the item as it was before the update, so the replaced
+    // hash moves to previousSecretHash in the same request that writes the new one.
+    const keep = keepPreviousUntil !== undefined;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { clientId },
+          UpdateExpression: keep
+            ? 'SET #previous = #secretHash, #previousUntil = :until, #secretHash = :secretHash, #updatedAt = :updatedAt'
+            : 'SET #secretHash = :secretHash, #updatedAt = :updatedAt REMOVE #previous, #previousUntil',
+          ConditionExpression: 'attribute_exists(#clientId)',
+          ExpressionAttributeNames: {
+            '#clientId': 'clientId',
+            '#secretHash': 'secretHash',
+            '#updatedAt': 'updatedAt',
+            '#previous': 'previousSecretHash',
+            '#previousUntil': 'previousSecretExpiresAt',
+          },
+          ExpressionAttributeValues: {
+            ':secretHash': secretHash,
+            ':updatedAt': updatedAt,
+            ...(keep && { ':until': keepPreviousUntil }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw storeFailure('updateClientSecret', error);
+    }
   }
 
   disableClient(clientId: string, updatedAt: number): Promise<boolean> {

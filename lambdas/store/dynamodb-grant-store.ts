@@ -21,7 +21,11 @@ import {
   GRANTS_USER_KEY_ATTRIBUTE,
 } from './table-definitions';
 
-const GRANT_TYPES: readonly GrantRecord['grantType'][] = ['password', 'client_credentials'];
+const GRANT_TYPES: readonly GrantRecord['grantType'][] = [
+  'password',
+  'client_credentials',
+  'authorization_code',
+];
 
 /**
  * Names the refresh hash of a rotation whose outcome was unknown and that must never land from now

@@ -7,14 +7,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { LockoutState, LockoutStore, Reservation, ReservationTerms } from '../core/password-lockout';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
-import { GRANTS_PARTITION_KEY } from './table-definitions';
+import { GRANTS_PARTITION_KEY, LOCKOUT_KEY_PREFIX } from './table-definitions';
 
-/**
- * Lockout items share the grants table (its TTL attribute deletes them): one small item per username
- * that signed in recently. `#` never occurs in a grant id (base64url), so no token can address one,
- * and they carry neither index attribute, so no grant listing sees them.
- */
-export const LOCKOUT_KEY_PREFIX = 'lockout#';
+// Defined beside the table layout (which the CDK package ships); re-exported for the store's users.
+export { LOCKOUT_KEY_PREFIX };
 
 const NAMES = {
   '#reserved': 'reserved',

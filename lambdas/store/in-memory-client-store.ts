@@ -9,7 +9,11 @@ import {
 const copyClient = (client: NewClientRecord): ClientRecord => ({
   clientId: client.clientId,
   name: client.name,
-  secretHash: client.secretHash,
+  ...(client.secretHash !== undefined && { secretHash: client.secretHash }),
+  ...(client.previousSecretHash !== undefined && { previousSecretHash: client.previousSecretHash }),
+  ...(client.previousSecretExpiresAt !== undefined && {
+    previousSecretExpiresAt: client.previousSecretExpiresAt,
+  }),
   grantTypes: [...client.grantTypes],
   scope: [...client.scope],
   ...(client.defaultScope !== undefined && { defaultScope: [...client.defaultScope] }),
@@ -21,6 +25,10 @@ const copyClient = (client: NewClientRecord): ClientRecord => ({
   ...(client.audiences !== undefined && { audiences: [...client.audiences] }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
+  ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
+  ...(client.tokenEndpointAuthMethod !== undefined && {
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+  }),
   createdAt: client.createdAt,
   updatedAt: client.updatedAt,
 });
@@ -42,8 +50,25 @@ export class InMemoryClientStore implements ClientStore {
     this.clients.set(client.clientId, copyClient(client));
   }
 
-  async updateClientSecret(clientId: string, secretHash: string, updatedAt: number): Promise<boolean> {
-    return this.updateExisting(clientId, { secretHash, updatedAt });
+  async updateClientSecret(
+    clientId: string,
+    secretHash: string,
+    updatedAt: number,
+    keepPreviousUntil?: number,
+  ): Promise<boolean> {
+    const client = this.clients.get(clientId);
+    if (client === undefined) return false;
+    const { previousSecretHash: _hash, previousSecretExpiresAt: _until, ...rest } = client;
+    this.clients.set(clientId, {
+      ...rest,
+      secretHash,
+      updatedAt,
+      ...(keepPreviousUntil !== undefined && {
+        previousSecretHash: client.secretHash,
+        previousSecretExpiresAt: keepPreviousUntil,
+      }),
+    });
+    return true;
   }
 
   async disableClient(clientId: string, updatedAt: number): Promise<boolean> {

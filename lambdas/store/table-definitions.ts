@@ -7,6 +7,13 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 
+/**
+ * Lockout items share the grants table (its TTL attribute deletes them): one small item per username
+ * that signed in recently. `#` never occurs in a grant id (base64url), so no token can address one,
+ * and they carry neither index attribute, so no grant listing sees them.
+ */
+export const LOCKOUT_KEY_PREFIX = 'lockout#';
+
 /** Physical table names; they differ per stage and come from configuration. */
 export interface TableNames {
   readonly clients: string;

@@ -13,6 +13,7 @@ import {
   runAdminCli,
 } from '../../lambdas/cli/admin-cli';
 import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { PREVIOUS_SECRET_STATUS_KEYS } from '../support/api-gateway-events';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -178,7 +179,11 @@ describe('oauth2-admin against the local stack', () => {
       }),
     );
     for (const listed of clients) {
-      expect(Object.keys(listed).filter((key) => /secret|hash/i.test(key))).toEqual([]);
+      expect(
+        Object.keys(listed).filter(
+          (key) => /secret|hash/i.test(key) && !PREVIOUS_SECRET_STATUS_KEYS.includes(key),
+        ),
+      ).toEqual([]);
     }
     expect(JSON.stringify(clients)).not.toContain(client.client_secret);
   });
@@ -200,6 +205,27 @@ describe('oauth2-admin against the local stack', () => {
     expect(old.status).toBe(401);
     expect(await old.json()).toMatchObject({ error: 'invalid_client' });
     expect((await passwordGrant(rotated)).status).toBe(200);
+  });
+
+  it('rotate-secret --keep-previous-seconds: both secrets work and list-clients says until when', async () => {
+    const client = await createClient('cli-rotate-overlap');
+    const rotated = (await adminJson(
+      'rotate-secret',
+      '--client-id',
+      client.client_id,
+      '--keep-previous-seconds',
+      '3600',
+    )) as unknown as Client & { previous_secret_expires_at: string };
+    expect(Date.parse(rotated.previous_secret_expires_at)).toBeGreaterThan(Date.now() + 3500_000);
+    expect((await passwordGrant(client)).status).toBe(200);
+    expect((await passwordGrant(rotated)).status).toBe(200);
+    const { clients } = (await adminJson('list-clients')) as unknown as {
+      clients: Record<string, unknown>[];
+    };
+    expect(clients.find((listed) => listed.client_id === client.client_id)).toMatchObject({
+      previous_secret_live: true,
+      previous_secret_expires_at: rotated.previous_secret_expires_at,
+    });
   });
 
   it('revoke-user-tokens with a numeric user id kills the access token', async () => {
@@ -482,7 +508,14 @@ describe('oauth2-admin usage', () => {
 
 describe('oauth2-admin client configuration', () => {
   it('uses dummy credentials and us-east-1 on loopback when no AWS credentials are configured', () => {
-    for (const endpointUrl of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000']) {
+    // 0.0.0.0 / [::]: what a local stack started with HOST=0.0.0.0 listens on (issue 14, item 7).
+    for (const endpointUrl of [
+      'http://127.0.0.1:3000',
+      'http://localhost:3000',
+      'http://[::1]:3000',
+      'http://0.0.0.0:3200',
+      'http://[::]:3200',
+    ]) {
       expect(lambdaClientConfigFor({ endpointUrl }, {})).toMatchObject({
         endpoint: endpointUrl,
         region: 'us-east-1',

@@ -79,7 +79,7 @@ describe('RFC 8414 §2 authorization server metadata', () => {
 
   it('§2 every token_endpoint_auth_methods_supported value authenticates a client', async () => {
     const methods = metadata.token_endpoint_auth_methods_supported as string[];
-    expect(methods).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(methods).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     const basicAnswer = await service.post(
       pathOf('token_endpoint'),
       { grant_type: 'client_credentials' },
@@ -110,6 +110,7 @@ describe('RFC 8414 §2 authorization server metadata', () => {
     expect(metadata.revocation_endpoint_auth_methods_supported).toEqual([
       'client_secret_basic',
       'client_secret_post',
+      'none',
     ]);
     expect(metadata.introspection_endpoint_auth_methods_supported).toEqual([
       'client_secret_basic',
@@ -117,7 +118,20 @@ describe('RFC 8414 §2 authorization server metadata', () => {
     ]);
   });
 
-  it('§2 no authorization_endpoint is advertised: the service has none (no redirect-based grants)', () => {
-    expect(metadata).not.toHaveProperty('authorization_endpoint');
+  it('§2 authorization_endpoint is advertised and serves the authorize endpoint', async () => {
+    expect(pathOf('authorization_endpoint')).toBe('/oauth2/authorize');
+    // No client_id: the endpoint itself answers its own error page (not a 404 from the router).
+    const answer = await service.request(pathOf('authorization_endpoint'));
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
+  it('§2 response_types_supported is ["code"] and code_challenge_methods_supported is ["S256"] (RFC 7636 §6.2)', () => {
+    expect(metadata.response_types_supported).toEqual(['code']);
+    expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
+  });
+
+  it('§2 grant_types_supported includes authorization_code', () => {
+    expect(metadata.grant_types_supported).toContain('authorization_code');
   });
 });

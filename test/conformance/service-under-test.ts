@@ -3,6 +3,7 @@ import { DEMO_USER } from '../../lambdas/local/demo-auth-check-hook';
 import { LOCAL_TABLES, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { createDynamoDbDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { startDynalite } from '../support/dynalite-server';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 /**
  * The conformance suite talks to the service the way a client does: HTTP to the local stack (the
@@ -53,6 +54,7 @@ export interface ServiceUnderTest {
     scope?: string;
     default_scope?: string;
     resource_server?: boolean;
+    redirect_uris?: readonly string[];
   }): Promise<RegisteredClient>;
   /** A password grant for the demo user; fails the test unless it answers 200. */
   passwordTokens(client: RegisteredClient, extra?: Record<string, string>): Promise<Record<string, unknown>>;
@@ -78,7 +80,10 @@ async function answerOf(response: Response): Promise<HttpAnswer> {
 
 let clientCount = 0;
 
-export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
+/** `environment` adds handler settings (e.g. `AUTHORIZATION_CODE_TTL_SECONDS`) to the stack's. */
+export async function startServiceUnderTest(
+  environment: Readonly<Record<string, string>> = {},
+): Promise<ServiceUnderTest> {
   const dynalite = await startDynalite();
   const dynamo = createDynamoDbDocumentClient({ endpoint: dynalite.endpoint });
   const stack: LocalStack = await startLocalStack({
@@ -86,7 +91,7 @@ export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
     dynamodbEndpoint: dynalite.endpoint,
     requireSsl: true,
     demoClient: false,
-    environment: { LOG_LEVEL: 'SILENT' },
+    environment: { LOG_LEVEL: 'SILENT', ...environment },
   });
   const request: ServiceUnderTest['request'] = async (path, init = {}) =>
     answerOf(
@@ -103,10 +108,7 @@ export async function startServiceUnderTest(): Promise<ServiceUnderTest> {
       body: new URLSearchParams(form as Record<string, string>).toString(),
     });
   const admin: ServiceUnderTest['admin'] = async (payload) => {
-    const response = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(payload),
-    });
+    const response = await invokeLocalAdmin(stack.url, payload);
     return (await response.json()) as Record<string, unknown>;
   };
   const service: ServiceUnderTest = {

@@ -15,6 +15,7 @@ import {
   CLIENT_TOKEN_KEYS,
   expectOAuthError,
   expectTokenResponse,
+  PREVIOUS_SECRET_STATUS_KEYS,
   PRINTABLE_DESCRIPTION,
   type TokenBody,
   tokenRequest,
@@ -113,7 +114,7 @@ const refresh = (client: Client, refreshToken: string | undefined) =>
   tokenCall(client, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' });
 
 describe('create-client', () => {
-  it('answers client_id, client_secret, name, grant_types, scope, created_at and resource_server, in that order', async () => {
+  it('answers client_id, client_secret, name, grant_types, scope, created_at, redirect_uris, token_endpoint_auth_method and resource_server, in that order', async () => {
     const before = Date.now();
     const created = await admin({
       action: 'create-client',
@@ -128,6 +129,8 @@ describe('create-client', () => {
       'grant_types',
       'scope',
       'created_at',
+      'redirect_uris',
+      'token_endpoint_auth_method',
       'resource_server',
     ]);
     expect(created).toMatchObject({
@@ -279,7 +282,12 @@ describe('list-clients', () => {
     const listed = await admin({ action: 'list-clients' });
     expect(Object.keys(listed)).toEqual(['clients']);
     const clients = listed.clients as Record<string, unknown>[];
-    const optional = ['default_scope', 'access_token_ttl_seconds', 'refresh_token_ttl_seconds'];
+    const optional = [
+      'default_scope',
+      'access_token_ttl_seconds',
+      'refresh_token_ttl_seconds',
+      'previous_secret_expires_at',
+    ];
     for (const client of clients) {
       // Per-client settings appear only on clients that have them.
       expect(Object.keys(client).filter((key) => !optional.includes(key))).toEqual([
@@ -290,6 +298,9 @@ describe('list-clients', () => {
         'created_at',
         'disabled',
         'resource_server',
+        'redirect_uris',
+        'token_endpoint_auth_method',
+        'previous_secret_live',
       ]);
     }
     const ids = clients.map((client) => client.client_id);
@@ -307,7 +318,11 @@ describe('list-clients', () => {
     expect(hashes.length).toBe(clients.length);
     const text = JSON.stringify(listed);
     for (const client of clients) {
-      expect(Object.keys(client).filter((key) => /secret|hash/i.test(key))).toEqual([]);
+      expect(
+        Object.keys(client).filter(
+          (key) => /secret|hash/i.test(key) && !PREVIOUS_SECRET_STATUS_KEYS.includes(key),
+        ),
+      ).toEqual([]);
     }
     for (const value of [first.client_secret, second.client_secret, ...hashes]) {
       expect(text.includes(value)).toBe(false);
@@ -327,6 +342,53 @@ describe('rotate-secret', () => {
     const old = await tokenCall(client, { grant_type: 'client_credentials' });
     expectOAuthError(old, 401, 'invalid_client');
     expect(old.headers?.['WWW-Authenticate']).toMatch(/^Basic realm="/);
+  });
+
+  it('keep_previous_seconds: both secrets work during the overlap, the old one stops at its end', async () => {
+    const client = await createClient();
+    const before = Math.floor(Date.now() / 1000);
+    const rotated = await admin({
+      action: 'rotate-secret',
+      client_id: client.client_id,
+      keep_previous_seconds: 3,
+    });
+    const until = Date.parse(String(rotated.previous_secret_expires_at)) / 1000;
+    expect(until - Date.parse(String(rotated.rotated_at)) / 1000).toBe(3);
+    const renewed = { client_id: client.client_id, client_secret: String(rotated.client_secret) };
+    await clientCredentials(renewed);
+    await clientCredentials(client);
+    const listed = (await admin({ action: 'list-clients' })).clients as Record<string, unknown>[];
+    expect(listed.find((entry) => entry.client_id === client.client_id)).toMatchObject({
+      previous_secret_live: true,
+      previous_secret_expires_at: rotated.previous_secret_expires_at,
+    });
+    // No sweep runs: the end is checked by the request itself.
+    await new Promise((resolve) => setTimeout(resolve, (until - before + 1) * 1000));
+    expectOAuthError(await tokenCall(client, { grant_type: 'client_credentials' }), 401, 'invalid_client');
+    await clientCredentials(renewed);
+    const after = (await admin({ action: 'list-clients' })).clients as Record<string, unknown>[];
+    const entry = after.find((candidate) => candidate.client_id === client.client_id);
+    expect(entry).toMatchObject({ previous_secret_live: false });
+    expect(entry).not.toHaveProperty('previous_secret_expires_at');
+  }, 15_000);
+
+  it('keep_previous_seconds above 30 days, negative or not an integer is invalid_request', async () => {
+    const client = await createClient();
+    for (const keep of [2_592_001, -1, 1.5, '60']) {
+      const result = await admin({
+        action: 'rotate-secret',
+        client_id: client.client_id,
+        keep_previous_seconds: keep,
+      });
+      expect(result).toMatchObject({ error: 'invalid_request' });
+    }
+    await clientCredentials(client);
+    const max = await admin({
+      action: 'rotate-secret',
+      client_id: client.client_id,
+      keep_previous_seconds: 2_592_000,
+    });
+    expect(max).toMatchObject({ previous_secret_expires_at: expect.any(String) });
   });
 
   it('answers invalid_request for an unknown client and creates nothing', async () => {

@@ -55,14 +55,17 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     expect(body).toEqual({
       issuer: ISSUER,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
+      authorization_endpoint: `${ISSUER}/oauth2/authorize`,
       token_endpoint: `${ISSUER}/oauth2/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint: `${ISSUER}/oauth2/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint: `${ISSUER}/oauth2/introspect`,
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
-      response_types_supported: [],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'authorization_code'],
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
     });
   });
 
@@ -157,7 +160,12 @@ describe('GET /.well-known/oauth-authorization-server under fuzzing', () => {
           const body = JSON.parse(result.body) as Record<string, unknown>;
           if (result.statusCode === 200) {
             expect(body.issuer).toBe(ISSUER);
-            expect(body.grant_types_supported).toEqual(['password', 'refresh_token', 'client_credentials']);
+            expect(body.grant_types_supported).toEqual([
+              'password',
+              'refresh_token',
+              'client_credentials',
+              'authorization_code',
+            ]);
           } else {
             expect(result.statusCode).toBe(405);
             expect(body.error).toBe('invalid_request');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseStageConfig, type StageConfig, StageConfigError } from '../../infra/stage-config';
+import { DEFAULT_MONITORING_THRESHOLDS } from '../../infra/service-monitoring';
+import {
+  isPlaceholderHook,
+  PLACEHOLDER_AUTH_CHECK_URL,
+  parseStageConfig,
+  type StageConfig,
+  StageConfigError,
+} from '../../infra/stage-config';
 import { CDK_JSON_CONTEXT } from './synth-stack';
 
 const HTTP_AUTH_CHECK = { kind: 'http', url: 'https://auth-check.example.com/oauth2/check' } as const;
@@ -49,7 +56,15 @@ describe('parseStageConfig', () => {
       jwtRevocationCheck: false,
       signingKeyRotationDays: 90,
       signingKeyPublishAheadSeconds: 7200,
+      monitoring: { thresholds: DEFAULT_MONITORING_THRESHOLDS },
+      metricsByClient: false,
+      cloudWatchRole: true,
+      ssmParameters: {
+        authorizerFunctionArn: '/OAuth2TokenService/authorizer-function-arn',
+        issuer: '/OAuth2TokenService/issuer',
+      },
     } satisfies StageConfig);
+    expect(config).not.toHaveProperty('hookSecretRotationDays');
     expect(config).not.toHaveProperty('sessionCheck');
     expect(config).not.toHaveProperty('tokenReservedConcurrency');
     expect(config).not.toHaveProperty('waf');
@@ -360,5 +375,111 @@ describe('parseStageConfig', () => {
       ]),
     );
     expect(problems).toHaveLength(4);
+  });
+});
+
+describe('monitoring, metricsByClient, hookSecretRotationDays', () => {
+  it('takes monitoring false, an alarm e-mail and any subset of thresholds over the defaults', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, monitoring: false }).monitoring).toBe(false);
+    const config = parseStageConfig({
+      authCheck: HTTP_AUTH_CHECK,
+      monitoring: {
+        alarmEmail: 'ops@example.com',
+        thresholds: { lockoutsPer5Minutes: 50, authCheckLatencyP99Ms: 1500 },
+      },
+      metricsByClient: true,
+      hookSecretRotationDays: 30,
+    });
+    expect(config.monitoring).toEqual({
+      alarmEmail: 'ops@example.com',
+      thresholds: { ...DEFAULT_MONITORING_THRESHOLDS, lockoutsPer5Minutes: 50, authCheckLatencyP99Ms: 1500 },
+    });
+    expect(config).toMatchObject({ metricsByClient: true, hookSecretRotationDays: 30 });
+  });
+
+  it('lists every mistake: unknown threshold, bad values, a non-address, rotation days out of range', () => {
+    expect(() =>
+      parseStageConfig({
+        authCheck: HTTP_AUTH_CHECK,
+        monitoring: {
+          alarmEmail: 'not-an-address',
+          thresholds: { lockoutSpike: 3, tokenServerErrorRatePercent: 0, apiGateway5xx: '5' },
+          topic: 'x',
+        },
+        metricsByClient: 'yes',
+        hookSecretRotationDays: 0,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: expect.arrayContaining([
+          'unknown key "monitoring.topic"',
+          'monitoring.alarmEmail must be an e-mail address',
+          'unknown key "monitoring.thresholds.lockoutSpike"',
+          'monitoring.thresholds.tokenServerErrorRatePercent must be a number above 0 and at most 100',
+          'monitoring.thresholds.apiGateway5xx must be a number above 0 and at most 1000000',
+          'metricsByClient must be true or false (a JSON boolean, not a string)',
+          'hookSecretRotationDays must be an integer from 1 to 365',
+        ]),
+      }),
+    );
+    expect(() => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, monitoring: true })).toThrow(
+      /monitoring must be false or an object/,
+    );
+  });
+});
+
+describe('stage config: what other repositories and the account see', () => {
+  it('cloudWatchRole is a JSON boolean, true unless switched off', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK }).cloudWatchRole).toBe(true);
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, cloudWatchRole: false }).cloudWatchRole).toBe(
+      false,
+    );
+    expect(() => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, cloudWatchRole: 'false' })).toThrow(
+      /cloudWatchRole must be true or false/,
+    );
+  });
+
+  it('ssmParameters default under the stack name, and take names of their own', () => {
+    expect(parseStageConfig({ authCheck: HTTP_AUTH_CHECK, stackName: 'Auth-Dev' }).ssmParameters).toEqual({
+      authorizerFunctionArn: '/Auth-Dev/authorizer-function-arn',
+      issuer: '/Auth-Dev/issuer',
+    });
+    expect(
+      parseStageConfig({
+        authCheck: HTTP_AUTH_CHECK,
+        ssmParameters: { authorizerFunctionArn: '/platform/oauth2/authorizer-arn' },
+      }).ssmParameters,
+    ).toEqual({
+      authorizerFunctionArn: '/platform/oauth2/authorizer-arn',
+      issuer: '/OAuth2TokenService/issuer',
+    });
+  });
+
+  it('refuses SSM names that are no parameter path, reserved, or unknown keys', () => {
+    for (const ssmParameters of [
+      { authorizerFunctionArn: 'no-slash' },
+      { issuer: '/aws/reserved' },
+      { issuer: '/with space' },
+      { issuer: 42 },
+      'x',
+    ]) {
+      expect(
+        () => parseStageConfig({ authCheck: HTTP_AUTH_CHECK, ssmParameters }),
+        JSON.stringify(ssmParameters),
+      ).toThrow(/ssmParameters/);
+    }
+    expect(() =>
+      parseStageConfig({ authCheck: HTTP_AUTH_CHECK, ssmParameters: { authorizer: '/x' } }),
+    ).toThrow(/unknown key "ssmParameters.authorizer"/);
+  });
+
+  it('recognises the shipped AuthCheck and any RFC 2606 example host as a placeholder', () => {
+    const placeholder = parseStageConfig(CDK_JSON_CONTEXT.oauth2).authCheck;
+    expect(placeholder).toEqual({ kind: 'http', url: PLACEHOLDER_AUTH_CHECK_URL });
+    expect(isPlaceholderHook(placeholder)).toBe(true);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://login.example.org/check' })).toBe(true);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://auth.mycompany.com/check' })).toBe(false);
+    expect(isPlaceholderHook({ kind: 'http', url: 'https://notexample.com/check' })).toBe(false);
+    expect(isPlaceholderHook({ kind: 'lambda', functionArn: LAMBDA_ARN })).toBe(false);
   });
 });

@@ -1,16 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { App, type PolicyValidationPluginReport, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { afterAll } from 'vitest';
 import { DownstreamApiStack } from '../../infra/examples/downstream-api-stack';
 import { OAuth2TokenServiceStack } from '../../infra/oauth2-token-service-stack';
 import { PROJECT_ROOT } from '../../infra/service-function';
 import { parseStageConfig, type StageConfig } from '../../infra/stage-config';
 
 /** Synthesis bundles every Lambda with esbuild: a describe/beforeAll that synthesises gets this long. */
-export const SYNTH_TIMEOUT_MS = 240_000;
+// Generous: on a shared 2-core machine esbuild's bundles have taken over two minutes.
+export const SYNTH_TIMEOUT_MS = 300_000;
 
 /**
  * cdk.json's `context`: feature flags (e.g. `@aws-cdk/aws-iam:minimizePolicies` changes how policy
@@ -79,6 +84,8 @@ export interface Synthesized<S extends Stack> {
   readonly nag: PolicyValidationPluginReport;
   /** Wall time of construction + synthesis, bundling included; recorded, never asserted. */
   readonly synthMs: number;
+  /** The synthesized assembly (manifest and stack messages, in memory: its directory is removed). */
+  readonly assembly: CloudAssembly;
 }
 
 export interface TokenServiceSynth extends Synthesized<OAuth2TokenServiceStack> {
@@ -87,6 +94,7 @@ export interface TokenServiceSynth extends Synthesized<OAuth2TokenServiceStack> 
 
 function newApp(options: SynthOptions): App {
   return new App({
+    outdir: synthOutdir(),
     context: {
       ...CDK_JSON_CONTEXT,
       ...(options.oauth2 === undefined ? {} : { oauth2: options.oauth2 }),
@@ -123,7 +131,27 @@ function finish<S extends Stack>(app: App, stack: S, started: number): Synthesiz
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   const synthMs = performance.now() - started;
-  return { app, stack, template, nag: new AwsSolutionsChecks().validateScope(app), synthMs };
+  const assembly = app.synth();
+  return { app, stack, template, nag: new AwsSolutionsChecks().validateScope(app), synthMs, assembly };
+}
+
+/**
+ * An App without `outdir` synthesizes into a fresh `cdk.out*` of the temp directory (bundles
+ * included, megabytes each) and never removes it. Every App here gets its own directory instead,
+ * removed after the test file that made it: vitest imports this module once per test file, so the
+ * `afterAll` below is registered in each file that synthesizes. (Assertions such as
+ * `Annotations.fromStack` synthesize again, so the directory must live until the file is done.)
+ */
+const synthOutdirs: string[] = [];
+afterAll(() => {
+  for (const dir of synthOutdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh output directory for an App, removed after the current test file. */
+export function synthOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'oauth2-synth-'));
+  synthOutdirs.push(dir);
+  return dir;
 }
 
 export interface RecordedAcknowledgement {

@@ -39,7 +39,8 @@ export function resourcesOf(template: Template, type: string): Record<string, Re
 /** Logical id of an L1 element, or of an L2 construct's default child (its CloudFormation resource). */
 export function logicalIdOf(construct: IConstruct): string {
   const element = (construct.node.defaultChild ?? construct) as CfnElement;
-  return Stack.of(construct).getLogicalId(element);
+  // `logicalId` honours overrideLogicalId (the stable output names); getLogicalId would not.
+  return Stack.of(construct).resolve(element.logicalId) as string;
 }
 
 export function resourceOf(template: Template, construct: IConstruct): ResourceJson {

@@ -51,7 +51,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(9); // + JWKS and signing-key rotation
+    // Eight handlers, JWKS, the signing-key rotation and the hook secret's rotation function.
+    expect(functions).toHaveLength(11);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -63,6 +64,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       NODE_OPTIONS: '--enable-source-maps',
       CLIENTS_TABLE: ref(service().clientsTable),
       GRANTS_TABLE: ref(service().grantsTable),
+      METRICS_SERVICE_NAME: 'OAuth2Custom',
+      METRICS_BY_CLIENT: 'false',
       REQUIRE_SSL: 'true',
       LOG_LEVEL: 'WARN',
       ACCESS_TOKEN_TTL_SECONDS: '900',
@@ -92,7 +95,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(permissions).toHaveLength(11);
   });
 
-  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer only', () => {
+  it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer and the authorize function only', () => {
     const environment = environmentOf(synth.template, service().authorizerFunction.function);
     expect(environment).toMatchObject({
       SESSION_CHECK_URL: SESSION_CHECK_URL,
@@ -105,25 +108,34 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
         `Allow secretsmanager:GetSecretValue ${JSON.stringify(ref(service().hookSecret))}`,
       ]),
     );
-    // Of the hook secret, that is: the lockout key secret is read by the token and admin roles.
-    const hookSecret = JSON.stringify(ref(service().hookSecret));
-    const secretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
+    const hookSecretReaders = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy')).filter(
       ({ Properties }) =>
         JSON.stringify(Properties).includes('secretsmanager:GetSecretValue') &&
-        JSON.stringify(Properties).includes(hookSecret),
+        JSON.stringify(Properties).includes(JSON.stringify(ref(service().hookSecret))),
     );
-    // The hook secret's only reader is the authorizer (the others read the signing-key secret).
-    const hookSecretReaders = secretReaders.filter(({ Properties }) =>
-      JSON.stringify(Properties).includes(logicalIdOf(service().hookSecret)),
+    // The authorizer, the rotation function (which must read and write it to rotate it), and the
+    // authorize function, which asks the same session check (a signed-in user gets a code at once).
+    expect(hookSecretReaders.map(({ Properties }) => JSON.stringify(Properties.Roles)).sort()).toEqual(
+      [
+        [ref(service().hookSecretRotationFunction.role)],
+        [ref(service().authorizerFunction.role)],
+        [ref(service().authorizeEndpoint.fn.role)],
+      ]
+        .map((roles) => JSON.stringify(roles))
+        .sort(),
     );
-    expect(hookSecretReaders.map(({ Properties }) => Properties.Roles)).toEqual([
-      [ref(service().authorizerFunction.role)],
-    ]);
-    expect(
-      secretReaders
-        .flatMap(({ Properties }) => Properties.Roles as unknown[])
-        .map((role) => JSON.stringify(role)),
-    ).not.toContain(JSON.stringify(ref(service().jwksFunction.role)));
+    expect(environmentOf(synth.template, service().authorizeEndpoint.fn.function)).toMatchObject({
+      SESSION_CHECK_URL: SESSION_CHECK_URL,
+      SESSION_CHECK_SECRET_ARN: ref(service().hookSecret),
+      AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
+      ISSUER: expect.any(String),
+    });
+    // The JWKS function reads no secret at all (it serves the public key item only).
+    const secretReaderRoles = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy'))
+      .filter(({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'))
+      .flatMap(({ Properties }) => Properties.Roles as unknown[])
+      .map((role) => JSON.stringify(role));
+    expect(secretReaderRoles).not.toContain(JSON.stringify(ref(service().jwksFunction.role)));
   });
 
   it('no wildcard action anywhere', () => {
@@ -153,7 +165,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
   });
 
   it('stage and method throttling as configured, logging unchanged on every setting', () => {
-    const { token, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
+    const { token, authorize, revokeIntrospect } = CUSTOMISED_OAUTH2.endpointThrottles;
     const setting = (resourcePath: string, throttle: { rateLimit: number; burstLimit: number }) => ({
       HttpMethod: '*',
       ResourcePath: resourcePath,
@@ -165,6 +177,7 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(propertiesOf(synth.template, service().api.deploymentStage).MethodSettings).toEqual([
       expect.objectContaining(setting('/*', CUSTOMISED_OAUTH2.throttle)),
       setting('/~1oauth2~1token', token),
+      setting('/~1oauth2~1authorize', authorize),
       setting('/~1oauth2~1revoke', revokeIntrospect),
       setting('/~1oauth2~1introspect', revokeIntrospect),
     ]);
@@ -331,7 +344,7 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 8);
+    synth.template.resourceCountIs('AWS::Lambda::Function', 9);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({

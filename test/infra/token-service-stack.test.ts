@@ -33,6 +33,9 @@ import {
 } from './template-queries';
 
 /** The token service exactly as `npx cdk synth` builds it from cdk.json (esbuild bundling included). */
+/** Every metrics-writing function: the `service` dimension is the stack name. */
+const METRICS = { METRICS_SERVICE_NAME: 'OAuth2TokenService', METRICS_BY_CLIENT: 'false' };
+
 describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_TIMEOUT_MS }, () => {
   let synth: TokenServiceSynth;
   beforeAll(() => {
@@ -65,6 +68,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       jwks: jwksFunction,
       signingKeyRotation: signingKeys.rotationFunction,
       token: tokenFunction,
+      authorize: service().authorizeEndpoint.fn,
       revocation: revocationFunction,
       introspection: introspectionFunction,
       metadata: metadataFunction,
@@ -82,10 +86,10 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('Lambda functions', () => {
-    it('are exactly the nine house-default functions: Node.js 24 on arm64', () => {
+    it('are exactly the eight house-default functions, JWKS, the signing-key rotation and the hook secret rotation: Node.js 24 on arm64', () => {
       const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
       expect(Object.keys(all).sort()).toEqual(
-        Object.values(functions())
+        [...Object.values(functions()), service().hookSecretRotationFunction]
           .map((fn) => logicalIdOf(fn.function))
           .sort(),
       );
@@ -99,8 +103,10 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       const timeoutOf = (fn: { function: unknown }) =>
         resourcesOf(synth.template, 'AWS::Lambda::Function')[logicalIdOf(fn.function as never)]?.Properties
           .Timeout;
-      const { token, revocation, introspection, authorizer, admin, metadata, me } = functions();
+      const { token, authorize, revocation, introspection, authorizer, admin, metadata, me } = functions();
       expect(timeoutOf(token)).toBe(TOKEN_TIMEOUT_SECONDS);
+      // Client read, lockout read, AuthCheck, code write beside the lockout clear: the token budget.
+      expect(timeoutOf(authorize)).toBe(TOKEN_TIMEOUT_SECONDS);
       expect(timeoutOf(revocation)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
       expect(timeoutOf(introspection)).toBe(FORM_ENDPOINT_TIMEOUT_SECONDS);
       expect(timeoutOf(authorizer)).toBe(AUTHORIZER_TIMEOUT_SECONDS);
@@ -139,6 +145,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         NODE_OPTIONS: '--enable-source-maps',
         CLIENTS_TABLE: ref(service().clientsTable),
         GRANTS_TABLE: ref(service().grantsTable),
+        ...METRICS,
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         ACCESS_TOKEN_TTL_SECONDS: '3600',
@@ -162,6 +169,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(environmentOf(synth.template, functions().authorizer.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
+        ...METRICS,
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         CLIENT_CACHE_TTL_SECONDS: '30',
@@ -172,6 +180,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         NODE_OPTIONS: '--enable-source-maps',
         ...tables,
         LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
+        ...METRICS,
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
         SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
@@ -323,6 +332,33 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       );
     });
 
+    it('authorize role: GetItem on clients; on grants only code# and lockout# items; its form secret and the hook secret', () => {
+      const { authorize } = functions();
+      const { clientsTable, grantsTable, hookSecret, authorizeEndpoint } = service();
+      const onlyCodesAndLockouts = ` if ${JSON.stringify({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['code#*', 'lockout#*'] },
+      })}`;
+      expect(permissionsOfRole(synth.template, authorize.role)).toEqual(
+        [
+          ...allowLines(synth.stack, [
+            [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(authorize)]],
+            [['dynamodb:GetItem'], [clientsTable.tableArn]],
+            [
+              ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              [hookSecret.secretArn, authorizeEndpoint.formSecret.secretArn],
+            ],
+          ]),
+          ...allowLines(synth.stack, [
+            [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
+          ]).map((line) => `${line}${onlyCodesAndLockouts}`),
+        ].sort(),
+      );
+      const environment = environmentOf(synth.template, authorize.function);
+      expect(environment.AUTHORIZE_FORM_SECRET_ARN).toEqual(ref(authorizeEndpoint.formSecret));
+      expect(environment.AUTH_CHECK_SECRET_ARN).toEqual(ref(hookSecret));
+      expect(environment).toMatchObject({ REQUIRE_SSL: 'true', LOCKOUT_THRESHOLD: expect.any(String) });
+    });
+
     it('authorizer role: GetItem only (no session check configured: no secret)', () => {
       const { authorizer } = functions();
       const { clientsTable, grantsTable } = service();
@@ -388,10 +424,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
     });
 
     it('API Gateway may invoke the HTTP-facing functions and the authorizer, never the admin function', () => {
-      const all = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission')).map(
-        ({ Properties }) => Properties,
-      );
-      // The one other invoker: the daily schedule, of the signing-key rotation function only.
+      // The other invokers: Secrets Manager, of the hook secret rotation function (pinned in
+      // service-monitoring.test.ts), and the daily schedule, of the signing-key rotation function only.
+      const rotation = JSON.stringify(resolve(service().hookSecretRotationFunction.function.functionArn));
+      const all = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission'))
+        .map(({ Properties }) => Properties)
+        .filter((permission) => JSON.stringify(permission.FunctionName) !== rotation);
       const scheduled = all.filter((permission) => permission.Principal === 'events.amazonaws.com');
       expect(scheduled.map((permission) => permission.FunctionName)).toEqual([
         resolve(functions().signingKeyRotation.function.functionArn),
@@ -405,10 +443,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         expect(permission.SourceArn).toBeDefined();
       }
       const invoked = new Set(permissions.map((permission) => JSON.stringify(permission.FunctionName)));
-      const { token, revocation, introspection, metadata, authorizer, admin, me, jwks } = functions();
+      const { token, authorize, revocation, introspection, metadata, authorizer, admin, me, jwks } =
+        functions();
       expect(invoked).toEqual(
         new Set(
-          [token, revocation, introspection, metadata, authorizer, me, jwks].map((fn) =>
+          [token, authorize, revocation, introspection, metadata, authorizer, me, jwks].map((fn) =>
             JSON.stringify(resolve(fn.function.functionArn)),
           ),
         ),
@@ -417,10 +456,10 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
     });
   });
 
-  describe('hook secret', () => {
+  describe('hook secret, lockout key secret and sign-in form secret', () => {
     it('is generated by Secrets Manager, never a literal (so is the lockout key secret)', () => {
-      // The third holds the JWT signing keys, created as an empty key set (see signing-keys-stack.test.ts).
-      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+      // The fourth holds the JWT signing keys, created as an empty key set (see signing-keys-stack.test.ts).
+      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
       const signingKeys = logicalIdOf(service().signingKeys.secret);
       for (const [id, secret] of Object.entries(
         synth.template.findResources('AWS::SecretsManager::Secret'),
@@ -472,6 +511,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       expect(stage.MethodSettings).toEqual([
         setting('/*', 50, 100),
         setting('/~1oauth2~1token', 25, 50),
+        setting('/~1oauth2~1authorize', 10, 20),
         setting('/~1oauth2~1revoke', 10, 20),
         setting('/~1oauth2~1introspect', 10, 20),
       ]);
@@ -493,6 +533,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           'ANY /oauth2/token',
           'ANY /oauth2/revoke',
           'ANY /oauth2/introspect',
+          'GET /oauth2/authorize',
+          'POST /oauth2/authorize',
           'GET /.well-known/oauth-authorization-server',
           'GET /.well-known/openid-configuration',
           'GET /.well-known/jwks.json',
@@ -621,10 +663,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
     });
   });
 
-  it('CDK itself reports no error or warning on any construct', () => {
+  it('CDK itself reports no error, and no warning but the placeholder AuthCheck of cdk.json', () => {
     const annotations = Annotations.fromStack(synth.stack);
     annotations.hasNoError('*', Match.anyValue());
-    annotations.hasNoWarning('*', Match.anyValue());
+    expect(annotations.findWarning('*', Match.anyValue()).map((warning) => warning.id)).toEqual([
+      '/OAuth2TokenService/TokenService',
+    ]);
   });
 
   describe('cdk-nag (AwsSolutions)', () => {
@@ -650,14 +694,21 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/me/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/oauth2/authorize/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/oauth2/authorize/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/oauth2/authorize/POST Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/oauth2/authorize/POST Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/introspect/ANY Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/revoke/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/revoke/ANY Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/token/ANY Annotation::AwsSolutions-COG4',
+        'TokenService/Authorize/FormSecret Annotation::AwsSolutions-SMG4',
         'TokenService/HookSecret Annotation::AwsSolutions-SMG4',
+        'TokenService/HookSecretRotation Annotation::AwsSolutions-IAM5[Resource::*]',
         'TokenService/LockoutKeySecret Annotation::AwsSolutions-SMG4',
+        'TokenService/Monitoring/AlarmTopic Annotation::AwsSolutions-SNS2',
         'TokenService/SigningKeys/PrivateKeys Annotation::AwsSolutions-SMG4',
       ]);
     });

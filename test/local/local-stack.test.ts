@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_KEY_SECRET_FILE } from '../../lambdas/local/local-lockout-key-secret';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 const QUIET = { LOG_LEVEL: 'SILENT' };
 const basic = (id: string, secret: string) =>
@@ -26,10 +27,7 @@ async function postForm(url: string, form: Record<string, string>, headers: Reco
 }
 
 async function invokeAdmin(stack: LocalStack, payload: unknown, functionName = 'admin') {
-  const response = await fetch(`${stack.url}/2015-03-31/functions/${functionName}/invocations`, {
-    method: 'POST',
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  });
+  const response = await invokeLocalAdmin(stack.url, payload, { functionName });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -497,7 +495,7 @@ describe('local stack with a session-check hook (combined authentication)', () =
 describe('npm start', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
-    // npm → sh → tsx → node: signal the whole process group so nothing outlives the test.
+    // npm → node (package.json execs one process): the group, in case the test failed before it stopped.
     if (child?.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
   });
 

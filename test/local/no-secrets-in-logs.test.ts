@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 /**
  * Drives every route of the local stack at LOG_LEVEL=DEBUG with known secret values and asserts
@@ -38,10 +39,9 @@ describe('no secret reaches a log line', () => {
       body: (await response.json()) as Record<string, string>,
     }));
   const invoke = (payload: unknown) =>
-    fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(payload),
-    }).then((response) => response.json() as Promise<Record<string, string>>);
+    invokeLocalAdmin(stack.url, payload).then(
+      (response) => response.json() as Promise<Record<string, string>>,
+    );
   const remember = (...values: Array<string | undefined>) => {
     for (const value of values) {
       if (value === undefined) continue;

@@ -36,6 +36,7 @@ import {
   startStallingBodyHook,
 } from '../support/fault-hook-servers';
 import { pickWeighted, seededRandom, Tally } from '../support/fault-random';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 import { type ServiceBackend, startServiceBackend } from '../support/service-backend';
 import { type Client, formPost } from '../support/token-service-fixture';
 
@@ -428,9 +429,10 @@ describe('over HTTP, through the local stack', () => {
         demoClient: false,
         environment: { LOG_LEVEL: 'DEBUG', AUTH_CHECK_TIMEOUT_MS: String(TIMEOUT_MS) },
       });
-      const created = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-        method: 'POST',
-        body: JSON.stringify({ action: 'create-client', name: 'acf-stack', grant_types: ['password'] }),
+      const created = await invokeLocalAdmin(stack.url, {
+        action: 'create-client',
+        name: 'acf-stack',
+        grant_types: ['password'],
       });
       return (await created.json()) as typeof stackClient;
     });

@@ -105,11 +105,44 @@ describe('DynamoDbClientStore command shapes', () => {
   });
 
   it.each([
+    [false, 'SET #secretHash = :secretHash, #updatedAt = :updatedAt REMOVE #previous, #previousUntil'],
     [
-      'updateClientSecret',
-      (store: DynamoDbClientStore) => store.updateClientSecret('client-a', 'h2', 9),
-      { secretHash: 'h2', updatedAt: 9 },
+      true,
+      'SET #previous = #secretHash, #previousUntil = :until, #secretHash = :secretHash, #updatedAt = :updatedAt',
     ],
+  ])(
+    'updateClientSecret (keeping the previous: %s) is one conditional UpdateItem',
+    async (keep, expression) => {
+      const { doc, sent } = fakeDoc();
+      const store = new DynamoDbClientStore(doc, 'clients');
+      expect(await store.updateClientSecret('client-a', 'h2', 9, keep ? 69 : undefined)).toBe(true);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.input).toEqual({
+        TableName: 'clients',
+        Key: { clientId: 'client-a' },
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(#clientId)',
+        ExpressionAttributeNames: {
+          '#clientId': 'clientId',
+          '#secretHash': 'secretHash',
+          '#updatedAt': 'updatedAt',
+          '#previous': 'previousSecretHash',
+          '#previousUntil': 'previousSecretExpiresAt',
+        },
+        ExpressionAttributeValues: {
+          ':secretHash': 'h2',
+          ':updatedAt': 9,
+          ...(keep ? { ':until': 69 } : {}),
+        },
+      });
+      const failing = fakeDoc(() => conditionFailed());
+      expect(
+        await new DynamoDbClientStore(failing.doc, 'clients').updateClientSecret('client-a', 'h2', 9),
+      ).toBe(false);
+    },
+  );
+
+  it.each([
     [
       'disableClient',
       (store: DynamoDbClientStore) => store.disableClient('client-a', 9),

@@ -2,6 +2,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
+import { DynamoDbAuthorizationCodeStore } from '../../lambdas/store/dynamodb-authorization-code-store';
 import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { DynamoDbClientStore } from '../../lambdas/store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../../lambdas/store/dynamodb-grant-store';
@@ -40,6 +41,7 @@ describeStoreContract('DynamoDB on dynalite', async () => {
     clients: new DynamoDbClientStore(dynamo.doc, names.clients),
     grants: new DynamoDbGrantStore(dynamo.doc, names.grants),
     lockouts: new DynamoDbLockoutStore(dynamo.doc, names.grants),
+    codes: new DynamoDbAuthorizationCodeStore(dynamo.doc, names.grants),
   };
 });
 

@@ -1,3 +1,4 @@
+import { InMemoryAuthorizationCodeStore } from '../../lambdas/store/in-memory-authorization-code-store';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
@@ -7,4 +8,5 @@ describeStoreContract('in-memory', async () => ({
   clients: new InMemoryClientStore(),
   grants: new InMemoryGrantStore(),
   lockouts: new InMemoryLockoutStore(),
+  codes: new InMemoryAuthorizationCodeStore(),
 }));

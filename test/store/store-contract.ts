@@ -2,6 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { noAudit } from '../../lambdas/core/audit-event';
 import type { AuthCheck } from '../../lambdas/core/auth-check';
 import { userKeyOf } from '../../lambdas/core/auth-check';
+import type {
+  AuthorizationCodeRecord,
+  AuthorizationCodeStore,
+} from '../../lambdas/core/authorization-code-store';
 import { checkCredentials } from '../../lambdas/core/check-credentials';
 import { ClientAlreadyExists, type ClientRecord, type ClientStore } from '../../lambdas/core/client-store';
 import { DependencyUnavailable } from '../../lambdas/core/dependency-unavailable';
@@ -17,7 +21,22 @@ export interface Stores {
   readonly clients: ClientStore;
   readonly grants: GrantStore;
   readonly lockouts: LockoutStore;
+  readonly codes: AuthorizationCodeStore;
 }
+
+export const aCode = (overrides: Partial<AuthorizationCodeRecord> = {}): AuthorizationCodeRecord => ({
+  codeHash: 'code-hash-1',
+  clientId: 'client-a',
+  redirectUri: 'https://client.example/cb',
+  redirectUriSent: true,
+  codeChallenge: 'challenge-1',
+  userId: 1234,
+  scope: ['read'],
+  issuedAt: NOW,
+  codeExpiresAt: NOW + 60,
+  expiresAt: NOW + 60,
+  ...overrides,
+});
 
 const NOW = 1_700_000_000;
 
@@ -111,9 +130,72 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
     let clients: ClientStore;
     let grants: GrantStore;
     let lockouts: LockoutStore;
+    let codes: AuthorizationCodeStore;
 
     beforeEach(async () => {
-      ({ clients, grants, lockouts } = await setup());
+      ({ clients, grants, lockouts, codes } = await setup());
+    });
+
+    describe('AuthorizationCodeStore', () => {
+      const redemption = {
+        clientId: 'client-a',
+        codeChallenge: 'challenge-1',
+        redirectUri: 'https://client.example/cb',
+        now: NOW + 10,
+        grantId: 'grant-from-code',
+        expiresAt: NOW + 86_400,
+      };
+
+      it('stores a code and reads it back exactly', async () => {
+        await codes.createCode(aCode());
+        expect(await codes.getCode('code-hash-1')).toStrictEqual(aCode());
+        expect(await codes.getCode('other')).toBeUndefined();
+      });
+
+      it('redeems a code once: records the grant id and the new item expiry; a second redemption fails', async () => {
+        await codes.createCode(aCode());
+        expect(await codes.redeemCode('code-hash-1', redemption)).toStrictEqual(
+          aCode({ redeemedAt: NOW + 10, grantId: 'grant-from-code', expiresAt: NOW + 86_400 }),
+        );
+        expect(await codes.redeemCode('code-hash-1', { ...redemption, grantId: 'second' })).toBeUndefined();
+        expect((await codes.getCode('code-hash-1'))?.grantId).toBe('grant-from-code');
+      });
+
+      it('of concurrent redemptions exactly one succeeds', async () => {
+        await codes.createCode(aCode());
+        const results = await Promise.all(
+          [1, 2, 3, 4].map((n) => codes.redeemCode('code-hash-1', { ...redemption, grantId: `g${n}` })),
+        );
+        expect(results.filter((result) => result !== undefined)).toHaveLength(1);
+      });
+
+      it('refuses (and leaves unredeemed) another client, another challenge, an expired code, a mismatched redirect URI', async () => {
+        await codes.createCode(aCode());
+        for (const refused of [
+          { ...redemption, clientId: 'client-b' },
+          { ...redemption, codeChallenge: 'challenge-2' },
+          { ...redemption, now: NOW + 60 },
+          { ...redemption, redirectUri: 'https://client.example/other' },
+          { ...redemption, redirectUri: undefined },
+        ]) {
+          expect(await codes.redeemCode('code-hash-1', refused)).toBeUndefined();
+        }
+        expect(await codes.redeemCode('unknown', redemption)).toBeUndefined();
+        expect((await codes.getCode('code-hash-1'))?.redeemedAt).toBeUndefined();
+      });
+
+      it('redeems without a redirect URI only when the authorization request sent none', async () => {
+        await codes.createCode(aCode({ redirectUriSent: false }));
+        const { redirectUri: _, ...withoutUri } = redemption;
+        expect(await codes.redeemCode('code-hash-1', withoutUri)).toBeDefined();
+      });
+
+      it('marks a replay once (the first time is kept) and answers undefined for no such code', async () => {
+        await codes.createCode(aCode());
+        expect((await codes.markReplayed('code-hash-1', NOW + 20))?.replayedAt).toBe(NOW + 20);
+        expect((await codes.markReplayed('code-hash-1', NOW + 30))?.replayedAt).toBe(NOW + 20);
+        expect(await codes.markReplayed('unknown', NOW)).toBeUndefined();
+      });
     });
 
     describe('ClientStore', () => {
@@ -189,6 +271,31 @@ export const describeStoreContract = (name: string, setup: () => Promise<Stores>
         expect(await clients.updateClientSecret('client-a', 'secret-hash-2', NOW + 5)).toBe(true);
         expect(await clients.getClient('client-a')).toStrictEqual(
           aClient({ secretHash: 'secret-hash-2', updatedAt: NOW + 5 }),
+        );
+      });
+
+      it('keeps the replaced hash as the previous one, with its end, in the same update', async () => {
+        await clients.createClient(aClient());
+        expect(await clients.updateClientSecret('client-a', 'secret-hash-2', NOW + 5, NOW + 65)).toBe(true);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({
+            secretHash: 'secret-hash-2',
+            previousSecretHash: 'secret-hash-1',
+            previousSecretExpiresAt: NOW + 65,
+            updatedAt: NOW + 5,
+          }),
+        );
+        // A second overlapping rotation keeps only the secret it replaced.
+        await clients.updateClientSecret('client-a', 'secret-hash-3', NOW + 6, NOW + 66);
+        expect(await clients.getClient('client-a')).toMatchObject({
+          secretHash: 'secret-hash-3',
+          previousSecretHash: 'secret-hash-2',
+          previousSecretExpiresAt: NOW + 66,
+        });
+        // A rotation without an overlap drops any previous secret.
+        await clients.updateClientSecret('client-a', 'secret-hash-4', NOW + 7);
+        expect(await clients.getClient('client-a')).toStrictEqual(
+          aClient({ secretHash: 'secret-hash-4', updatedAt: NOW + 7 }),
         );
       });
 

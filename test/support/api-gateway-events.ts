@@ -252,3 +252,9 @@ export const USER_TOKEN_KEYS = [
 ] as const;
 export const SCOPED_USER_TOKEN_KEYS = [...USER_TOKEN_KEYS, 'scope'] as const;
 export const CLIENT_TOKEN_KEYS = ['access_token', 'token_type', 'expires_in'] as const;
+
+/** list-clients keys that name a rotated-away secret's status, never a secret or a hash. */
+export const PREVIOUS_SECRET_STATUS_KEYS: readonly string[] = [
+  'previous_secret_live',
+  'previous_secret_expires_at',
+];

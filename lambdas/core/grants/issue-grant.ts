@@ -17,11 +17,13 @@ export async function issueGrant(
     userId?: UserId;
     scope: readonly string[];
     withRefreshToken: boolean;
+    /** A grant id chosen beforehand (an authorization code records it at redemption); else a fresh one. */
+    grantId?: string;
   },
 ): Promise<TokenResponseBody> {
   const { client, deps, now } = context;
   const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
-  const grantId = generateId(deps.random);
+  const grantId = grant.grantId ?? generateId(deps.random);
   const accessToken = await prepareAccessToken(context, grantId, accessTtl);
   const refreshSecret = grant.withRefreshToken ? generateSecret(deps.random) : undefined;
   const accessExpiresAt = now + accessTtl;
