@@ -9,6 +9,7 @@ import {
   SIGNING_KEYS_FILE,
   startLocalStack,
 } from '../../lambdas/local/local-stack';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 const QUIET = { LOG_LEVEL: 'SILENT' };
 const basic = (id: string, secret: string) =>
@@ -102,10 +103,7 @@ describe('local stack in JWT mode (ACCESS_TOKEN_FORMAT=jwt, no AWS)', () => {
     expect(old.status).toBe(200);
     const again = await login(stack);
     expect(decodeProtectedHeader(again.access_token).kid).toBe(kid);
-    const rotated = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ action: 'rotate-signing-key' }),
-    });
+    const rotated = await invokeLocalAdmin(stack.url, { action: 'rotate-signing-key' });
     const answer = (await rotated.json()) as {
       outcome: string;
       kid: string;
