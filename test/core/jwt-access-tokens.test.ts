@@ -6,6 +6,7 @@ import type { AuthCheck } from '../../lambdas/core/auth-check';
 import type { ClientRecord } from '../../lambdas/core/client-store';
 import { introspectToken } from '../../lambdas/core/introspection-endpoint';
 import { OAuthError } from '../../lambdas/core/oauth-errors';
+import { s256 } from '../../lambdas/core/pkce';
 import { revokeToken } from '../../lambdas/core/revocation-endpoint';
 import { issueToken, type TokenHttpRequest } from '../../lambdas/core/token-endpoint';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../lambdas/core/token-endpoint-config';
 import { hashSecret } from '../../lambdas/core/token-secrets';
 import { verifyAccessToken } from '../../lambdas/core/verify-access-token';
+import { InMemoryAuthorizationCodeStore } from '../../lambdas/store/in-memory-authorization-code-store';
 import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
@@ -23,6 +25,7 @@ import { testLockoutKeySecret } from '../support/lockout-key-secret';
 const ISSUER = 'https://auth.example.com';
 const CLIENT_ID = 'jwt-client';
 const CLIENT_SECRET = 'jwt-client-secret';
+const REDIRECT_URI = 'https://app.example.com/callback';
 const START_MS = Date.UTC(2026, 10, 28);
 
 function frozenClock() {
@@ -41,6 +44,7 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
   const keys = await jwtKeys(clock);
   const clients = new InMemoryClientStore();
   const grants = new InMemoryGrantStore();
+  const codes = new InMemoryAuthorizationCodeStore();
   const config: TokenEndpointConfig = {
     ...DEFAULT_TOKEN_ENDPOINT_CONFIG,
     accessTokenFormat: 'jwt',
@@ -51,6 +55,7 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
     clients,
     grants,
     lockouts: new InMemoryLockoutStore(),
+    codes,
     authCheck: users,
     clock,
     random: randomBytes,
@@ -88,7 +93,20 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
   });
   const introspect = (tokenValue: string) => introspectToken(post({ token: tokenValue }), config, deps);
   const revoke = (tokenValue: string) => revokeToken(post({ token: tokenValue }), config, { ...deps });
-  return { clock, keys, clients, grants, config, deps, token, login, verifierDeps, introspect, revoke };
+  return {
+    clock,
+    keys,
+    clients,
+    grants,
+    codes,
+    config,
+    deps,
+    token,
+    login,
+    verifierDeps,
+    introspect,
+    revoke,
+  };
 }
 
 const errorOf = (promise: Promise<unknown>): Promise<OAuthError> =>
@@ -143,6 +161,44 @@ describe('JWT access tokens (RFC 9068) issued by every grant', () => {
     expect(claims.sub).toBe(CLIENT_ID);
     expect(claims).not.toHaveProperty('user_id');
     expect(claims).not.toHaveProperty('scope');
+  });
+
+  it('authorization_code (issue 11): the redeemed code issues a JWT for its user, and introspection finds its grant', async () => {
+    t = await setup(
+      {},
+      { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [REDIRECT_URI] },
+    );
+    const code = 'a-code-from-the-authorize-endpoint';
+    const verifier = 'v'.repeat(43);
+    const now = Math.floor(t.clock() / 1000);
+    await t.codes.createCode({
+      codeHash: hashSecret(code),
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      redirectUriSent: true,
+      codeChallenge: s256(verifier),
+      userId: 1234,
+      scope: ['orders:read'],
+      issuedAt: now,
+      codeExpiresAt: now + 60,
+      expiresAt: now + 60,
+    });
+    const issued = await t.token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT_URI,
+    });
+    expect(decodeProtectedHeader(issued.access_token)).toMatchObject({ typ: 'at+jwt', kid: t.keys.firstKid });
+    expect(decodeJwt(issued.access_token)).toMatchObject({
+      iss: ISSUER,
+      sub: '1234',
+      user_id: 1234,
+      client_id: CLIENT_ID,
+      scope: 'orders:read',
+    });
+    expect(issued.refresh_token).toEqual(expect.any(String));
+    expect(await t.introspect(issued.access_token)).toMatchObject({ active: true, client_id: CLIENT_ID });
   });
 
   it('a string user id stays a string; jti is unique per token', async () => {
