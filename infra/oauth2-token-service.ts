@@ -270,8 +270,10 @@ export class OAuth2TokenService extends Construct {
     });
     // unlock-username finds the key the token function counts under.
     this.lockoutKeySecret.grantRead(this.adminFunction.role);
-    // No GetItem: every client change is a conditional write, and list-clients is a Scan.
+    // GetItem: rotate-secret reads the client first to refuse a public one (it has no secret); every
+    // other client change is a conditional write, and list-clients is a Scan.
     this.allow(this.adminFunction, this.clientsTable, [
+      'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:Scan',
@@ -380,6 +382,8 @@ export class OAuth2TokenService extends Construct {
         LOCKOUT_THRESHOLD: String(props.lockoutThreshold),
         LOCKOUT_BASE_SECONDS: String(props.lockoutBaseSeconds),
         LOCKOUT_MAX_SECONDS: String(props.lockoutMaxSeconds),
+        // The same key as the token function's: one lockout counter per username for both.
+        ...(props.lockoutThreshold > 0 ? lockoutKey : {}),
         // The same issuer as the metadata, so RFC 9207 iss matches it.
         ISSUER: this.issuerUrl(props),
         ...this.hookEnvironment('AUTH_CHECK', props.authCheck),
@@ -388,6 +392,7 @@ export class OAuth2TokenService extends Construct {
           : this.hookEnvironment('SESSION_CHECK', props.sessionCheck)),
       },
     });
+    if (props.lockoutThreshold > 0) this.lockoutKeySecret.grantRead(this.authorizeEndpoint.fn.role);
     this.wireHook(this.authorizeEndpoint.fn, props.authCheck);
     if (props.sessionCheck !== undefined) this.wireHook(this.authorizeEndpoint.fn, props.sessionCheck);
     this.tokenUrl = this.endpointUrl('/oauth2/token', props);

@@ -7,6 +7,7 @@ import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stac
 import { type AuthCheckHookServer, startAuthCheckHookServer } from '../support/auth-check-hook-server';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 import { launchChromium } from '../support/headless-chromium';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 // The hosted sign-in page in headless Chromium, against the local stack on plain loopback http,
 // behind a small proxy that adds API Gateway's stage prefix (/prod): the page's relative form action
@@ -59,12 +60,7 @@ function stagePrefixProxy(target: string): Server {
 }
 
 const admin = async (payload: Record<string, unknown>) =>
-  (await (
-    await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(payload),
-    })
-  ).json()) as Record<string, unknown>;
+  (await (await invokeLocalAdmin(stack.url, payload)).json()) as Record<string, unknown>;
 
 const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');

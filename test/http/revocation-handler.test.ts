@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/core/audit-event';
+import { API_REQUIREMENTS_VARIABLE } from '../../lambdas/core/route-requirements';
 import { ConfigurationError } from '../../lambdas/handlers/configuration-error';
 import { buildRevocationLambda } from '../../lambdas/handlers/revocation-lambda';
 import { createRevocationHandler } from '../../lambdas/http/revocation-handler';
@@ -291,6 +292,9 @@ describe('client authentication (as at the token endpoint)', () => {
 
 // ---- revocation ----------------------------------------------------------------------------------------
 
+/** A route that takes client tokens too (the default takes user tokens only). */
+const CLIENT_TOKENS_ROUTE = { [API_REQUIREMENTS_VARIABLE]: 'tokens=any' };
+
 describe('revoking', () => {
   it('a refresh token revokes its whole grant: the access token is refused at once, refreshing is invalid_grant', async () => {
     const client = await svc.registerClient();
@@ -321,9 +325,9 @@ describe('revoking', () => {
     const issued = expectNoStoreJson(
       await svc.token(formPost('/oauth2/token', client, { grant_type: 'client_credentials' })),
     ) as TokenBody;
-    expect(await svc.authorize(issued.access_token)).toBe('Allow');
+    expect(await svc.authorize(issued.access_token, CLIENT_TOKENS_ROUTE)).toBe('Allow');
     expectRevocationOk(await revoke(client, { token: issued.access_token }));
-    expect(await svc.authorize(issued.access_token)).toBe('Unauthorized');
+    expect(await svc.authorize(issued.access_token, CLIENT_TOKENS_ROUTE)).toBe('Unauthorized');
   });
 
   it.each([

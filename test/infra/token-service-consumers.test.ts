@@ -17,6 +17,7 @@ import { logicalIdOf, resourcesOf } from './template-queries';
 const README_OUTPUTS = [
   'ApiUrl',
   'TokenUrl',
+  'AuthorizationUrl',
   'RevocationUrl',
   'IntrospectionUrl',
   'MetadataUrl',
@@ -28,6 +29,9 @@ const README_OUTPUTS = [
   'ClientsTableName',
   'GrantsTableName',
   'HookSecretArn',
+  // Unless monitoring: false.
+  'AlarmTopicArn',
+  'DashboardName',
 ];
 
 const withCdkJson = (overrides: Record<string, unknown>) => ({

@@ -344,7 +344,9 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    synth.template.resourceCountIs('AWS::Lambda::Function', 10); // the eleven above, less Me
+    // Without /me: token, authorize, revocation, introspection, metadata, authorizer, admin, hook
+    // rotation, JWKS and signing-key rotation.
+    synth.template.resourceCountIs('AWS::Lambda::Function', 10);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({

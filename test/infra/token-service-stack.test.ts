@@ -387,7 +387,10 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
-          [['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'], [clientsTable.tableArn]],
+          [
+            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
+            [clientsTable.tableArn],
+          ],
           [['dynamodb:UpdateItem'], [grantsTable.tableArn]],
           [
             ['dynamodb:Query'],

@@ -253,7 +253,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           if (answer !== undefined) context.clientAccess = String(answer.access_token);
         },
       },
-      meStep('client access token', (context) => context.clientAccess, 200),
+      // `/me` takes user tokens only (issue 10, finding 3): a live client token is refused with 403
+      // insufficient_scope, never 401 (that would mean the token itself was lost).
+      meStep('client access token', (context) => context.clientAccess, 403),
     ];
 
     function meStep(name: string, token: (context: SessionContext) => string | undefined, expected: number) {

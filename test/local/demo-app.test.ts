@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DEMO_APP_CLIENT_NAME } from '../../lambdas/local/demo-app';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { launchChromium } from '../support/headless-chromium';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 // The issue's "done when": a newcomer runs `npm start`, opens /demo, signs in as the demo user and
 // sees tokens and /me answer. Real parts throughout: the local stack with its embedded dynalite and
@@ -40,10 +41,7 @@ async function signInThroughDemo(page: Page, demoUrl: string): Promise<void> {
 }
 
 async function adminClients(stack: LocalStack): Promise<Array<Record<string, unknown>>> {
-  const response = await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-    method: 'POST',
-    body: JSON.stringify({ action: 'list-clients' }),
-  });
+  const response = await invokeLocalAdmin(stack.url, { action: 'list-clients' });
   return ((await response.json()) as { clients: Array<Record<string, unknown>> }).clients;
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { type EmfRecord, emfRecords } from '../support/emf-records';
+import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 /**
  * The local stack writes the same CloudWatch EMF lines as the Lambdas: drive a few requests of each
@@ -89,10 +90,8 @@ describe('metrics in the local stack log output (EMF)', () => {
     expect((await post('/oauth2/revoke', { token: fresh.body.refresh_token as string }, basic)).status).toBe(
       200,
     );
-    await fetch(`${stack.url}/2015-03-31/functions/admin/invocations`, {
-      method: 'POST',
-      body: JSON.stringify({ action: 'list-clients' }),
-    });
+    const listed = await invokeLocalAdmin(stack.url, { action: 'list-clients' });
+    expect(listed.status).toBe(200);
 
     const records = emfRecords(captured);
     const named = (metric: string, dimensions: Record<string, string> = {}) =>

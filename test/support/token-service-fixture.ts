@@ -65,7 +65,8 @@ export interface TokenServiceFixture {
   readonly revocation: ProxyHandler;
   readonly introspection: ProxyHandler;
   /** 'Allow' or the message the authorizer threw ('Unauthorized' for a dead token). */
-  authorize(accessToken: string): Promise<string>;
+  /** `stageVariables`: the route's requirements (default: user tokens only). */
+  authorize(accessToken: string, stageVariables?: Record<string, string>): Promise<string>;
   admin(payload: unknown): Promise<Record<string, unknown>>;
   registerClient(options?: {
     grantTypes?: readonly string[];
@@ -123,10 +124,13 @@ export async function startTokenServiceFixture(
     token,
     revocation,
     introspection,
-    async authorize(accessToken) {
+    async authorize(accessToken, stageVariables) {
       try {
         const result = await authorizerHandler(
-          authorizerRequest({ authorization: bearerAuthorization(accessToken) }),
+          authorizerRequest({
+            authorization: bearerAuthorization(accessToken),
+            ...(stageVariables === undefined ? {} : { stageVariables }),
+          }),
           localLambdaContext('authorizer'),
         );
         const [statement] = result.policyDocument.Statement;

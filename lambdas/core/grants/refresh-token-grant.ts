@@ -89,7 +89,10 @@ async function explainRefusal(
 ): Promise<GrantRecord> {
   const { client, deps, now } = context;
   const { presentedHash, userId, scope } = attempt;
-  const grant = await deps.grants.getGrant(grantId);
+  // The refusal may be an SDK retry meeting this redemption's own landed write: the read is what tells
+  // the client's new tokens from a refusal, so a failed read gets a second try (as the store's settle
+  // does) before the request is answered 503 with its outcome unknown.
+  const grant = await deps.grants.getGrant(grantId).catch(() => deps.grants.getGrant(grantId));
   if (
     grant?.clientId === client.clientId &&
     grant.revokedAt === undefined &&
