@@ -134,7 +134,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       for (const [name, fn] of Object.entries(functions())) {
         const environment = environmentOf(synth.template, fn.function);
         expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET');
-        if (name === 'token' || name === 'admin')
+        // The authorize function checks passwords under the same lockout counter (main's c2d1f2c).
+        if (name === 'token' || name === 'admin' || name === 'authorize')
           expect(environment.LOCKOUT_KEY_SECRET_ARN, name).toEqual(lockoutKey);
         else expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET_ARN');
       }
@@ -334,7 +335,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('authorize role: GetItem on clients; on grants only code# and lockout# items; its form secret and the hook secret', () => {
       const { authorize } = functions();
-      const { clientsTable, grantsTable, hookSecret, authorizeEndpoint } = service();
+      const { clientsTable, grantsTable, hookSecret, authorizeEndpoint, lockoutKeySecret } = service();
       const onlyCodesAndLockouts = ` if ${JSON.stringify({
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['code#*', 'lockout#*'] },
       })}`;
@@ -345,7 +346,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
             [['dynamodb:GetItem'], [clientsTable.tableArn]],
             [
               ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-              [hookSecret.secretArn, authorizeEndpoint.formSecret.secretArn],
+              [hookSecret.secretArn, authorizeEndpoint.formSecret.secretArn, lockoutKeySecret.secretArn],
             ],
           ]),
           ...allowLines(synth.stack, [
