@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { DEMO_APP_CLIENT_NAME } from '../../lambdas/local/demo-app';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { launchChromium } from '../support/headless-chromium';
 import { invokeLocalAdmin } from '../support/local-admin-invoke';
+import { spawnNpmStart } from '../support/npm-start';
 
 // The issue's "done when": a newcomer runs `npm start`, opens /demo, signs in as the demo user and
 // sees tokens and /me answer. Real parts throughout: the local stack with its embedded dynalite and
@@ -75,29 +76,14 @@ describe('the /demo app, end to end in headless Chromium', () => {
   describe('after npm start', () => {
     let child: ChildProcess | undefined;
     afterAll(() => {
-      // npm → sh → tsx → node: signal the whole process group so nothing outlives the test.
+      // npm → node (package.json execs one process): the group, so nothing outlives the test.
       if (child?.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
     });
 
     it('a newcomer opens the /demo URL from the banner, signs in as the demo user, and sees tokens and /me answer', async () => {
-      child = spawn('npm', ['start', '--silent'], {
-        env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      let output = '';
-      child.stdout?.on('data', (chunk) => (output += chunk));
-      child.stderr?.on('data', (chunk) => (output += chunk));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${output}`)), 20_000);
-        const poll = setInterval(() => {
-          if (output.includes('Try a password grant')) {
-            clearInterval(poll);
-            clearTimeout(timer);
-            resolve();
-          }
-        }, 50);
-      });
+      const started = await spawnNpmStart();
+      child = started.child;
+      const output = started.output();
       const demoUrl = /demo app:\s+(\S+)/.exec(output)?.[1] as string;
       expect(demoUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/demo$/);
 

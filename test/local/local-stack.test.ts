@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_KEY_SECRET_FILE } from '../../lambdas/local/local-lockout-key-secret';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import { invokeLocalAdmin } from '../support/local-admin-invoke';
+import { spawnNpmStart } from '../support/npm-start';
 
 const QUIET = { LOG_LEVEL: 'SILENT' };
 const basic = (id: string, secret: string) =>
@@ -500,24 +501,9 @@ describe('npm start', () => {
   });
 
   it('prints the base URL and a working curl for the demo client', async () => {
-    child = spawn('npm', ['start', '--silent'], {
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 20 s:\n${output}`)), 20_000);
-      const poll = setInterval(() => {
-        if (output.includes('Try a password grant')) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          setTimeout(resolve, 100);
-        }
-      }, 50);
-    });
+    const started = await spawnNpmStart();
+    child = started.child;
+    const output = started.output();
     const url = /base URL:\s+(\S+)/.exec(output)?.[1];
     const curl = /curl -s -u '([^:]+):([^']+)'/.exec(output);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
