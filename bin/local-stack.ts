@@ -25,6 +25,12 @@ const PASS_THROUGH = [
   'SESSION_CHECK_TIMEOUT_MS',
   'LOG_LEVEL',
   'DISABLE_CLIENT_SECOND_SWEEP_SECONDS',
+  'ACCESS_TOKEN_FORMAT',
+  'ACCESS_TOKEN_AUDIENCE',
+  'JWT_AUDIENCE',
+  'JWT_REVOCATION_CHECK',
+  'SIGNING_KEY_ROTATION_DAYS',
+  'SIGNING_KEY_PUBLISH_AHEAD_SECONDS',
   'AUTHORIZATION_CODE_TTL_SECONDS',
 ];
 
@@ -95,6 +101,7 @@ function printBanner(
     `  base URL:      ${url}`,
     `  token:         POST ${url}/oauth2/token`,
     `  demo resource: GET  ${url}/me`,
+    `  JWKS:          GET  ${url}/.well-known/jwks.json (access tokens: ${process.env.ACCESS_TOKEN_FORMAT ?? 'opaque'})`,
     ...(stack.demoApp === undefined
       ? []
       : [`  demo app:      ${url}/demo  (open in a browser: sign in with authorization code + PKCE)`]),

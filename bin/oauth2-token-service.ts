@@ -2,6 +2,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DownstreamApiStack } from '../infra/examples/downstream-api-stack';
+import { JwtHttpApiStack } from '../infra/examples/jwt-http-api-stack';
 import { OAuth2TokenServiceStack } from '../infra/oauth2-token-service-stack';
 import { parseStageConfig, StageConfigError } from '../infra/stage-config';
 
@@ -25,6 +26,15 @@ if (
 ) {
   new DownstreamApiStack(app, `${config.stackName}-ExampleDownstream`, {
     tokenServiceStackName: config.stackName,
+    env,
+  });
+}
+// `-c exampleJwtHttpApi=<audience>`: an HTTP API checking our JWTs with API Gateway's JWT authorizer.
+const jwtAudience = app.node.tryGetContext('exampleJwtHttpApi');
+if (typeof jwtAudience === 'string' && jwtAudience !== '') {
+  new JwtHttpApiStack(app, `${config.stackName}-ExampleJwtHttpApi`, {
+    tokenServiceStackName: config.stackName,
+    audience: jwtAudience,
     env,
   });
 }

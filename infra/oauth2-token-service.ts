@@ -32,6 +32,7 @@ import { addBearerGatewayResponses, BEARER_IDENTITY_SOURCES } from './oauth2-aut
 import { ServiceFunction } from './service-function.js';
 import { ServiceMonitoring } from './service-monitoring.js';
 import { ServiceParameters } from './service-parameters.js';
+import { SigningKeys } from './signing-keys.js';
 import { type HookTarget, isPlaceholderHook, type StageConfig } from './stage-config.js';
 
 /** Below API Gateway's 29 s integration timeout, with the 1 s deadline margin to spare. */
@@ -75,6 +76,11 @@ export class OAuth2TokenService extends Construct {
   readonly authorizeEndpoint: AuthorizeEndpoint;
   readonly authorizerFunction: ServiceFunction;
   readonly adminFunction: ServiceFunction;
+  /** `GET /.well-known/jwks.json`: reads the public key item only. */
+  readonly jwksFunction: ServiceFunction;
+  readonly signingKeys: SigningKeys;
+  /** `iss` of JWT access tokens and the metadata's issuer (what `HttpJwtAuthorizer` is pointed at). */
+  readonly issuer: string;
   /** The authorizer on this API's own routes; only with the demo route (an authorizer must be attached). */
   readonly authorizer?: apigateway.RequestAuthorizer;
   readonly tokenUrl: string;
@@ -82,8 +88,6 @@ export class OAuth2TokenService extends Construct {
   readonly hookSecretRotationFunction: ServiceFunction;
   /** Alarms, topic and dashboard; absent with `monitoring: false`. */
   readonly monitoring?: ServiceMonitoring;
-  /** The RFC 8414 issuer: the configured one, else the custom domain, else the API's base URL. */
-  readonly issuer: string;
   /** The authorizer ARN and issuer, published as SSM parameters for other stacks and repositories. */
   readonly parameters: ServiceParameters;
   /** API Gateway's authorizer cache for this service's tokens (0 = off); see StageConfig. */
@@ -287,8 +291,50 @@ export class OAuth2TokenService extends Construct {
       }),
     );
 
+    this.signingKeys = new SigningKeys(this, 'SigningKeys', {
+      clientsTable: this.clientsTable,
+      grantsTable: this.grantsTable,
+      rotationDays: props.signingKeyRotationDays,
+      publishAheadSeconds: props.signingKeyPublishAheadSeconds,
+      logLevel: props.logLevel,
+    });
+    // Signing: read the private keys; the function exists only once the first key does.
+    this.signingKeys.grantSign(this.tokenFunction);
+    this.tokenFunction.function.node.addDependency(this.signingKeys.firstKey);
+    this.tokenFunction.function.addEnvironment(
+      'SIGNING_KEYS_SECRET_ARN',
+      this.signingKeys.rotationEnvironment.SIGNING_KEYS_SECRET_ARN as string,
+    );
+    this.tokenFunction.function.addEnvironment('ACCESS_TOKEN_FORMAT', props.accessTokenFormat);
+    if (props.accessTokenAudience !== undefined) {
+      this.tokenFunction.function.addEnvironment('ACCESS_TOKEN_AUDIENCE', props.accessTokenAudience);
+    }
+    // rotate-signing-key: the same rights as the scheduled rotation.
+    this.signingKeys.grantRotate(this.adminFunction, this.grantsTable);
+    for (const [name, value] of Object.entries(this.signingKeys.rotationEnvironment)) {
+      this.adminFunction.function.addEnvironment(name, value);
+    }
+    // Verifiers see public keys only: the authorizer reads the public key item (it may read grants
+    // anyway); the JWKS function may read that one item and nothing else.
+    if (props.authorizerJwtAudience !== undefined) {
+      this.authorizerFunction.function.addEnvironment('JWT_AUDIENCE', props.authorizerJwtAudience.join(' '));
+    }
+    this.authorizerFunction.function.addEnvironment('JWT_REVOCATION_CHECK', String(props.jwtRevocationCheck));
+    this.jwksFunction = new ServiceFunction(this, 'Jwks', {
+      entry: 'jwks',
+      description: 'JWT signing keys, public (GET /.well-known/jwks.json)',
+      memorySize: 128,
+      timeout: Duration.seconds(10),
+      environment: { ...tables, LOG_LEVEL: props.logLevel },
+    });
+    SigningKeys.grantReadPublicKeys(this.jwksFunction, this.grantsTable);
+
     this.api = this.createApi(props);
-    this.metadataFunction.function.addEnvironment('ISSUER', this.issuerUrl(props));
+    this.issuer = this.issuerUrl(props);
+    // JWTs carry the metadata's issuer; the authorizer checks it.
+    for (const fn of [this.tokenFunction, this.authorizerFunction, this.metadataFunction]) {
+      fn.function.addEnvironment('ISSUER', this.issuer);
+    }
     const oauth2 = this.api.root.addResource('oauth2');
     // ANY, not POST: the handlers themselves answer other methods with 405 and `Allow: POST`.
     for (const [path, fn] of [
@@ -308,16 +354,23 @@ export class OAuth2TokenService extends Construct {
           'The token service is the identity provider; it authenticates clients itself, not with Cognito.',
       });
     }
-    const metadataMethod = this.api.root
-      .addResource('.well-known')
-      .addResource('oauth-authorization-server')
-      .addMethod('GET', new apigateway.LambdaIntegration(this.metadataFunction.function));
-    for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-      Validations.of(metadataMethod).acknowledge({
-        id,
-        reason:
-          'RFC 8414 metadata is public by definition: clients read it before they have any credentials.',
-      });
+    const wellKnown = this.api.root.addResource('.well-known');
+    // The openid-configuration is the same document: what API Gateway's HTTP API JWT authorizer reads.
+    for (const [path, fn] of [
+      ['oauth-authorization-server', this.metadataFunction],
+      ['openid-configuration', this.metadataFunction],
+      ['jwks.json', this.jwksFunction],
+    ] as const) {
+      const method = wellKnown
+        .addResource(path)
+        .addMethod('GET', new apigateway.LambdaIntegration(fn.function));
+      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(method).acknowledge({
+          id,
+          reason:
+            'Discovery metadata and public keys are public by definition: clients and verifiers read them before they have any credentials.',
+        });
+      }
     }
     this.authorizeEndpoint = new AuthorizeEndpoint(this, 'Authorize', {
       oauth2Resource: oauth2,
@@ -415,7 +468,6 @@ export class OAuth2TokenService extends Construct {
     }
 
     const stack = Stack.of(this);
-    this.issuer = this.issuerUrl(props);
     this.parameters = new ServiceParameters(this, 'Parameters', {
       names: props.ssmParameters,
       authorizerFunctionArn: this.authorizerFunction.function.functionArn,
@@ -431,10 +483,15 @@ export class OAuth2TokenService extends Construct {
     });
     this.output('RevocationUrl', { value: this.endpointUrl('/oauth2/revoke', props) });
     this.output('IntrospectionUrl', { value: this.endpointUrl('/oauth2/introspect', props) });
+    this.output('JwksUrl', { value: this.endpointUrl('/.well-known/jwks.json', props) });
     this.output('MetadataUrl', {
       value: this.endpointUrl('/.well-known/oauth-authorization-server', props),
     });
-    this.output('IssuerUrl', { value: this.issuer, description: 'The issuer (RFC 8414)' });
+    this.output('IssuerUrl', {
+      value: this.issuer,
+      description: 'The issuer (RFC 8414) and iss of JWT access tokens; point HttpJwtAuthorizer here',
+      exportName: `${stack.stackName}-IssuerUrl`,
+    });
     this.output('AuthorizerArn', {
       value: this.authorizerFunction.function.functionArn,
       description: 'Attach to other REST APIs with OAuth2Authorizer.fromFunctionArn',

@@ -18,6 +18,8 @@ export const LAMBDA_ENTRIES = {
   authorizer: 'lambdas/handlers/authorizer.ts',
   admin: 'lambdas/handlers/admin.ts',
   me: 'lambdas/handlers/me.ts',
+  jwks: 'lambdas/handlers/jwks.ts',
+  signingKeyRotation: 'lambdas/handlers/signing-key-rotation.ts',
   hookSecretRotation: 'lambdas/handlers/hook-secret-rotation.ts',
 } as const;
 

@@ -76,6 +76,18 @@ export interface StageConfig {
    */
   readonly adminInvokerArns?: readonly string[];
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** `opaque` (default) or `jwt` (RFC 9068); a client's `access_token_format` overrides it. */
+  readonly accessTokenFormat: 'opaque' | 'jwt';
+  /** Default `aud` of JWTs for clients without audiences; absent: the issuer. */
+  readonly accessTokenAudience?: string;
+  /** Security-relevant: when set, our authorizer refuses a JWT whose `aud` names none of these. */
+  readonly authorizerJwtAudience?: readonly string[];
+  /** Security-relevant: our authorizer reads the grant of every JWT (revocation at once, one read per check). */
+  readonly jwtRevocationCheck: boolean;
+  /** A new signing key is made once the newest is this old (scheduled rotation). */
+  readonly signingKeyRotationDays: number;
+  /** A new key is in the JWKS this long before it signs (longer than API Gateway's 2 h JWKS cache). */
+  readonly signingKeyPublishAheadSeconds: number;
   /** Alarms, their SNS topic and a dashboard; `false` deploys none (the metrics are still written). */
   readonly monitoring: false | MonitoringConfig;
   /** Adds a `ClientId` dimension to the token metrics (one CloudWatch metric per client: it costs). */
@@ -137,9 +149,16 @@ const DEFAULTS = {
     revokeIntrospect: { rateLimit: 10, burstLimit: 20 },
   },
   logLevel: 'INFO',
+  accessTokenFormat: 'opaque',
+  jwtRevocationCheck: false,
+  signingKeyRotationDays: 90,
+  signingKeyPublishAheadSeconds: 7200,
   metricsByClient: false,
   cloudWatchRole: true,
 } as const;
+
+/** JWT mode's default access-token lifetime (a JWT lives until `exp` at a checker that reads nothing). */
+const JWT_ACCESS_TOKEN_TTL_SECONDS = 900;
 
 const KNOWN_KEYS = new Set([
   ...Object.keys(DEFAULTS),
@@ -152,6 +171,8 @@ const KNOWN_KEYS = new Set([
   'tokenReservedConcurrency',
   'waf',
   'adminInvokerArns',
+  'accessTokenAudience',
+  'authorizerJwtAudience',
 ]);
 
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
@@ -184,8 +205,16 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const value = input as Record<string, unknown>;
   for (const key of Object.keys(value)) if (!KNOWN_KEYS.has(key)) problems.push(`unknown key "${key}"`);
 
+  const accessTokenFormat = value.accessTokenFormat ?? DEFAULTS.accessTokenFormat;
+  if (accessTokenFormat !== 'opaque' && accessTokenFormat !== 'jwt') {
+    problems.push('accessTokenFormat must be "opaque" or "jwt"');
+  }
+  const defaults: Record<string, unknown> = {
+    ...DEFAULTS,
+    ...(accessTokenFormat === 'jwt' ? { accessTokenTtlSeconds: JWT_ACCESS_TOKEN_TTL_SECONDS } : {}),
+  };
   const integer = (key: IntegerKey, min: number, max: number): number => {
-    const v = value[key] ?? DEFAULTS[key];
+    const v = value[key] ?? defaults[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       problems.push(`${key} must be an integer from ${min} to ${max}`);
       return min;
@@ -193,7 +222,13 @@ export function parseStageConfig(raw: unknown): StageConfig {
     return v;
   };
   const boolean = (
-    key: 'requireSsl' | 'demoRoute' | 'retainData' | 'metricsByClient' | 'cloudWatchRole',
+    key:
+      | 'requireSsl'
+      | 'demoRoute'
+      | 'retainData'
+      | 'jwtRevocationCheck'
+      | 'metricsByClient'
+      | 'cloudWatchRole',
   ): boolean => {
     const v = value[key] ?? DEFAULTS[key];
     if (typeof v !== 'boolean') {
@@ -222,6 +257,24 @@ export function parseStageConfig(raw: unknown): StageConfig {
   const waf = parseWaf(value.waf, problems);
   const adminInvokerArns = parseAdminInvokers(value.adminInvokerArns, problems);
   const issuer = parseIssuer(value.issuer, problems);
+  const accessTokenAudience = value.accessTokenAudience;
+  if (
+    accessTokenAudience !== undefined &&
+    (typeof accessTokenAudience !== 'string' ||
+      accessTokenAudience === '' ||
+      accessTokenAudience.length > 512)
+  ) {
+    problems.push('accessTokenAudience must be a non-empty string');
+  }
+  const jwtAudience = value.authorizerJwtAudience;
+  if (
+    jwtAudience !== undefined &&
+    (!Array.isArray(jwtAudience) ||
+      jwtAudience.length === 0 ||
+      !jwtAudience.every((entry) => typeof entry === 'string' && /^\S+$/.test(entry)))
+  ) {
+    problems.push('authorizerJwtAudience must be a non-empty array of strings without spaces');
+  }
   const logLevel = value.logLevel ?? DEFAULTS.logLevel;
   if (typeof logLevel !== 'string' || !['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) {
     problems.push('logLevel must be one of DEBUG, INFO, WARN, ERROR');
@@ -250,6 +303,12 @@ export function parseStageConfig(raw: unknown): StageConfig {
     ...(waf === undefined ? {} : { waf }),
     ...(adminInvokerArns === undefined ? {} : { adminInvokerArns }),
     logLevel: logLevel as StageConfig['logLevel'],
+    accessTokenFormat: accessTokenFormat as StageConfig['accessTokenFormat'],
+    ...(typeof accessTokenAudience === 'string' ? { accessTokenAudience } : {}),
+    ...(Array.isArray(jwtAudience) ? { authorizerJwtAudience: jwtAudience as string[] } : {}),
+    jwtRevocationCheck: boolean('jwtRevocationCheck'),
+    signingKeyRotationDays: integer('signingKeyRotationDays', 1, 3650),
+    signingKeyPublishAheadSeconds: integer('signingKeyPublishAheadSeconds', 0, 7 * 24 * 3600),
     monitoring: parseMonitoring(value.monitoring, problems),
     metricsByClient: boolean('metricsByClient'),
     ...(value.hookSecretRotationDays === undefined
@@ -541,7 +600,8 @@ function parseMonitoring(raw: unknown, problems: string[]): StageConfig['monitor
         problems.push(`unknown key "monitoring.thresholds.${key}"`);
         continue;
       }
-      const max = THRESHOLD_MAX[key as keyof MonitoringThresholds];
+      // Present: the key was checked above (0 only satisfies the build's index check).
+      const max = THRESHOLD_MAX[key as keyof MonitoringThresholds] ?? 0;
       if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
         problems.push(`monitoring.thresholds.${key} must be a number above 0 and at most ${max}`);
         continue;

@@ -20,6 +20,7 @@ Commands:
   create-client --name NAME --grant-types TYPE[,TYPE...] [--scope "SCOPE ..."]
                 [--default-scope "SCOPE ..."] [--access-token-ttl-seconds N]
                 [--refresh-token-ttl-seconds N] [--resource-server]
+                [--access-token-format opaque|jwt] [--audiences URI[,URI...]]
                 [--redirect-uris URI[,URI...]] [--public]
                       TYPE: ${GRANT_TYPES.join(', ')}
                       --default-scope is issued when a request names no scope
@@ -27,6 +28,9 @@ Commands:
                       The TTLs override the service's token lifetimes for this client.
                       --resource-server (no value) lets the client introspect
                       other clients' tokens at /oauth2/introspect.
+                      --access-token-format overrides the service's format for this
+                      client; --audiences are the RFC 8707 resources it may name
+                      (the first is the default aud of its JWTs).
                       --redirect-uris: where /oauth2/authorize may send users back
                       (https, or http on 127.0.0.1, [::1] or localhost); required
                       with authorization_code.
@@ -42,6 +46,9 @@ Commands:
                       number; the service treats 1234 and "1234" as the same user.
   unlock-username --username NAME
                       Clears the password-grant lockout of NAME (and of its case variants).
+  rotate-signing-key  Publishes a new JWT signing key in the JWKS now; it signs after
+                      signingKeyPublishAheadSeconds, and the old key stays published
+                      until its last token has expired.
 
 Global options:
   --function-name NAME  The admin function's name or ARN (default: $OAUTH2_ADMIN_FUNCTION).
@@ -98,6 +105,8 @@ const COMMAND_OPTIONS = {
     'access-token-ttl-seconds',
     'refresh-token-ttl-seconds',
     'resource-server',
+    'access-token-format',
+    'audiences',
     'redirect-uris',
     'public',
   ],
@@ -106,6 +115,7 @@ const COMMAND_OPTIONS = {
   'disable-client': ['client-id'],
   'revoke-user-tokens': ['user-id', 'user-id-type'],
   'unlock-username': ['username'],
+  'rotate-signing-key': [],
 } as const;
 
 /** Options that are present or absent and take no value (`--resource-server`). */
@@ -220,6 +230,8 @@ function buildPayload(
       const defaultScope = option('default-scope');
       const accessTtl = option('access-token-ttl-seconds');
       const refreshTtl = option('refresh-token-ttl-seconds');
+      const format = option('access-token-format');
+      const audiences = option('audiences');
       const redirectUris = option('redirect-uris');
       return {
         action: command,
@@ -235,6 +247,10 @@ function buildPayload(
           ? {}
           : { refresh_token_ttl_seconds: seconds('refresh-token-ttl-seconds', refreshTtl) }),
         ...(option('resource-server') === FLAG_SET ? { resource_server: true } : {}),
+        ...(format === undefined ? {} : { access_token_format: format }),
+        ...(audiences === undefined
+          ? {}
+          : { audiences: audiences.split(',').map((audience) => audience.trim()) }),
         ...(redirectUris === undefined
           ? {}
           : { redirect_uris: redirectUris.split(',').map((uri) => uri.trim()) }),
@@ -242,6 +258,7 @@ function buildPayload(
       };
     }
     case 'list-clients':
+    case 'rotate-signing-key':
       return { action: command };
     case 'rotate-secret': {
       const keep = option('keep-previous-seconds');

@@ -8,6 +8,14 @@ import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
 import { InvalidRequest } from './oauth-errors';
 import { type LockoutStore, lockoutKeyOf } from './password-lockout';
 import type { RandomSource } from './random-source';
+import {
+  type PublicKeyStore,
+  type RotationOutcome,
+  type RotationPolicy,
+  rotateSigningKeys,
+  type SigningKeyStore,
+} from './signing-keys';
+import type { AccessTokenFormat } from './token-endpoint-config';
 import { generateId, generateSecret, hashSecret } from './token-secrets';
 
 export interface AdminDeps {
@@ -22,6 +30,12 @@ export interface AdminDeps {
   /** Waits `ms` milliseconds (a port, like the clock, so tests need not wait). */
   readonly sleep: (ms: number) => Promise<void>;
   readonly config: AdminConfig;
+  /** JWT signing keys (private set, public set, rotation policy); absent: rotate-signing-key is refused. */
+  readonly signingKeys?: {
+    readonly privateKeys: SigningKeyStore;
+    readonly publicKeys: PublicKeyStore;
+    readonly policy: RotationPolicy;
+  };
 }
 
 export interface AdminConfig {
@@ -51,6 +65,8 @@ export interface ClientView {
   readonly refreshTokenTtlSeconds?: number;
   readonly disabled: boolean;
   readonly resourceServer: boolean;
+  readonly accessTokenFormat?: AccessTokenFormat;
+  readonly audiences?: readonly string[];
   readonly redirectUris: readonly string[];
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   readonly createdAt: number;
@@ -72,7 +88,17 @@ export type AdminResult =
     }
   | { action: 'disable-client'; clientId: string; revokedGrants: number }
   | { action: 'revoke-user-tokens'; userId: UserId; revokedGrants: number }
-  | { action: 'unlock-username'; username: string };
+  | { action: 'unlock-username'; username: string }
+  | {
+      action: 'rotate-signing-key';
+      outcome: RotationOutcome;
+      /** The new key's kid; it signs from `signsFrom` (epoch seconds). */
+      kid?: string;
+      signsFrom?: number;
+      /** The kid signing now, and every kid in the JWKS. */
+      signingKid?: string;
+      publishedKids: string[];
+    };
 
 /** Revocations run a few at a time: fast for a user with many grants, gentle on the table. */
 const REVOKE_CONCURRENCY = 8;
@@ -90,6 +116,8 @@ export const toClientView = (client: ClientRecord, now?: number): ClientView => 
   }),
   disabled: client.disabled,
   resourceServer: client.resourceServer,
+  ...(client.accessTokenFormat !== undefined && { accessTokenFormat: client.accessTokenFormat }),
+  ...(client.audiences !== undefined && { audiences: client.audiences }),
   redirectUris: client.redirectUris ?? [],
   tokenEndpointAuthMethod: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
   createdAt: client.createdAt,
@@ -127,6 +155,8 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
         }),
         disabled: false,
         resourceServer: command.resourceServer,
+        ...(command.accessTokenFormat !== undefined && { accessTokenFormat: command.accessTokenFormat }),
+        ...(command.audiences !== undefined && { audiences: command.audiences }),
         redirectUris: command.redirectUris,
         tokenEndpointAuthMethod: command.tokenEndpointAuthMethod,
         createdAt: now,
@@ -217,6 +247,30 @@ export async function runAdminCommand(command: AdminCommand, deps: AdminDeps): P
       await deps.lockouts.clearLockout(lockoutKey);
       deps.audit({ type: 'admin_action', action: command.action, lockoutKey });
       return { action: command.action, username: command.username };
+    }
+    case 'rotate-signing-key': {
+      if (deps.signingKeys === undefined) throw new InvalidRequest('JWT signing keys are not configured');
+      const { privateKeys, publicKeys, policy } = deps.signingKeys;
+      const rotation = await rotateSigningKeys(
+        { signingKeys: privateKeys, publicKeys, random: deps.random },
+        policy,
+        now,
+        { force: true },
+      );
+      // kids are public (they are in the JWKS); no key material reaches the audit log.
+      deps.audit({ type: 'admin_action', action: command.action, count: rotation.publishedKids.length });
+      return {
+        action: command.action,
+        outcome: rotation.outcome,
+        ...(rotation.kid === undefined
+          ? {}
+          : {
+              kid: rotation.kid,
+              signsFrom: rotation.outcome === 'rotated' ? now + policy.publishAheadSeconds : now,
+            }),
+        ...(rotation.signingKid === undefined ? {} : { signingKid: rotation.signingKid }),
+        publishedKids: rotation.publishedKids,
+      };
     }
   }
 }

@@ -10,7 +10,12 @@ import {
 import { InvalidRequest } from './oauth-errors';
 import { redirectUriProblem } from './redirect-uri';
 import { parseScopeList } from './scope';
-import { TOKEN_LIFETIME_BOUNDS } from './token-endpoint-config';
+import {
+  ACCESS_TOKEN_FORMATS,
+  type AccessTokenFormat,
+  isAccessTokenFormat,
+  TOKEN_LIFETIME_BOUNDS,
+} from './token-endpoint-config';
 
 /** The admin function's actions (the original's create_client_credentials, and what it lacked). */
 export type AdminCommand =
@@ -25,6 +30,10 @@ export type AdminCommand =
       refreshTokenTtlSeconds?: number;
       /** May introspect other clients' tokens (RFC 7662); false when the payload leaves it out. */
       resourceServer: boolean;
+      /** Overrides the service's access-token format for this client. */
+      accessTokenFormat?: AccessTokenFormat;
+      /** RFC 8707 resources the client may ask JWTs for; the first is the default `aud`. */
+      audiences?: string[];
       /** Where the authorize endpoint may redirect; required (non-empty) with `authorization_code`. */
       redirectUris: string[];
       /** `client_secret_basic` unless the payload says `none` (a public client, no secret). */
@@ -40,7 +49,9 @@ export type AdminCommand =
   | { action: 'disable-client'; clientId: string }
   | { action: 'revoke-user-tokens'; userId: UserId }
   /** Clears a username's password lockout (a support desk's "let them try again"). */
-  | { action: 'unlock-username'; username: string };
+  | { action: 'unlock-username'; username: string }
+  /** Publishes a new JWT signing key now; it signs `publishAheadSeconds` later (README: Rotating signing keys). */
+  | { action: 'rotate-signing-key' };
 
 const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
   'create-client': [
@@ -51,6 +62,8 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
     'access_token_ttl_seconds',
     'refresh_token_ttl_seconds',
     'resource_server',
+    'access_token_format',
+    'audiences',
     'redirect_uris',
     'token_endpoint_auth_method',
   ],
@@ -59,6 +72,7 @@ const FIELDS: Readonly<Record<AdminCommand['action'], readonly string[]>> = {
   'disable-client': ['client_id'],
   'revoke-user-tokens': ['user_id'],
   'unlock-username': ['username'],
+  'rotate-signing-key': [],
 };
 
 /** How long a rotated-away client secret may keep working: up to 30 days (0 = not at all). */
@@ -133,6 +147,10 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
           fields.resource_server === undefined
             ? false
             : requireBoolean(fields.resource_server, 'resource_server'),
+        ...(fields.access_token_format !== undefined && {
+          accessTokenFormat: parseAccessTokenFormat(fields.access_token_format),
+        }),
+        ...(fields.audiences !== undefined && { audiences: parseAudiences(fields.audiences) }),
       };
     }
     case 'list-clients':
@@ -156,7 +174,29 @@ export function parseAdminCommand(payload: unknown): AdminCommand {
       return { action, userId: fields.user_id };
     case 'unlock-username':
       return { action, username: requireString(fields.username, 'username', 1024) };
+    case 'rotate-signing-key':
+      return { action };
   }
+}
+
+function parseAccessTokenFormat(value: unknown): AccessTokenFormat {
+  if (!isAccessTokenFormat(value)) {
+    throw new InvalidRequest(`access_token_format must be one of: ${ACCESS_TOKEN_FORMATS.join(', ')}`);
+  }
+  return value;
+}
+
+/** RFC 8707 §2: each resource is an absolute URI without a fragment; at most 10, no repeats. */
+function parseAudiences(value: unknown): string[] {
+  const problem = 'audiences must be a non-empty array of up to 10 absolute URIs without fragment';
+  if (!Array.isArray(value) || value.length === 0 || value.length > 10) throw new InvalidRequest(problem);
+  for (const entry of value) {
+    if (typeof entry !== 'string' || entry.length > 512 || !URL.canParse(entry)) {
+      throw new InvalidRequest(problem);
+    }
+    if (entry.includes('#')) throw new InvalidRequest(problem);
+  }
+  return [...new Set(value as string[])];
 }
 
 function requireString(value: unknown, name: string, maxLength: number, allowEmpty = false): string {

@@ -10,6 +10,8 @@ export interface MetadataConfig {
   readonly scopesSupported: readonly string[];
 }
 
+export const JWKS_PATH = '/.well-known/jwks.json';
+
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 /** `none`: public clients (client_id in the body, no secret) at the token and revocation endpoints. */
 const TOKEN_AUTH_METHODS = [...AUTH_METHODS, 'none'] as const;
@@ -29,6 +31,8 @@ export function authorizationServerMetadata(config: MetadataConfig) {
     revocation_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
     introspection_endpoint: `${issuer}/oauth2/introspect`,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    // The keys JWT access tokens are signed with (RFC 8414 §2); also what OpenID discovery readers need.
+    jwks_uri: `${issuer}${JWKS_PATH}`,
     grant_types_supported: GRANT_TYPES,
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],

@@ -1,4 +1,5 @@
 import type { GrantType, TokenEndpointAuthMethod } from './grant-type';
+import type { AccessTokenFormat } from './token-endpoint-config';
 
 /** A registered client. Only the hash of its secret is ever stored. Times are epoch seconds. */
 export interface ClientRecord {
@@ -20,6 +21,10 @@ export interface ClientRecord {
   /** Lifetimes overriding the service's defaults for this client's tokens; absent: the defaults. */
   readonly accessTokenTtlSeconds?: number;
   readonly refreshTokenTtlSeconds?: number;
+  /** Overrides the service's access-token format for this client; absent: the service's. */
+  readonly accessTokenFormat?: AccessTokenFormat;
+  /** RFC 8707 resources this client may ask JWTs for; the first is the default `aud`. */
+  readonly audiences?: readonly string[];
   readonly disabled: boolean;
   /**
    * Where the authorize endpoint may send the user back (exact match; a loopback `http` URI's port may

@@ -11,6 +11,7 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'unsupported_response_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'invalid_token'
   | 'insufficient_scope'
   | 'temporarily_unavailable'
@@ -87,6 +88,14 @@ export class UnsupportedResponseType extends OAuthError {
 
 export class InvalidScope extends OAuthError {
   readonly code = 'invalid_scope';
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super(description, 400, options);
+  }
+}
+
+/** RFC 8707 §2: the `resource` is not one this client may ask a token for. */
+export class InvalidTarget extends OAuthError {
+  readonly code = 'invalid_target';
   constructor(description: string, options?: OAuthErrorOptions) {
     super(description, 400, options);
   }

@@ -8,7 +8,7 @@ import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import type { GrantStore } from './grant-store';
 import { InvalidRequest } from './oauth-errors';
-import { hashSecret, parseToken } from './token-secrets';
+import { tokenReferenceOf } from './token-reference';
 
 export interface RevocationDeps {
   readonly clients: ClientStore;
@@ -42,12 +42,13 @@ export async function revokeToken(
   const { client, params } = await authenticateFormRequest(request, config, deps);
   const token = params.get('token');
   if (token === undefined) throw new InvalidRequest('The token parameter is required');
-  const parsed = parseToken(token);
+  // A JWT access token names its grant by its jti (the grant stores the jti's hash).
+  const parsed = tokenReferenceOf(token);
   if (parsed === undefined) return;
   const revoked = await deps.grants.revokeGrantByToken(
     parsed.grantId,
     client.clientId,
-    hashSecret(parsed.secret),
+    parsed.hash,
     toEpochSeconds(deps.clock()),
   );
   if (revoked) {

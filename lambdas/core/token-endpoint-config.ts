@@ -7,6 +7,13 @@ import type { Clock } from './clock';
 import type { GrantStore } from './grant-store';
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LockoutStore } from './password-lockout';
 import type { RandomSource } from './random-source';
+import type { CurrentSigningKey } from './signing-keys';
+
+/** Opaque `<grant id>.<secret>` tokens (one read per check) or RFC 9068 JWTs (checked with no read). */
+export type AccessTokenFormat = 'opaque' | 'jwt';
+export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = Object.freeze(['opaque', 'jwt']);
+export const isAccessTokenFormat = (value: unknown): value is AccessTokenFormat =>
+  value === 'opaque' || value === 'jwt';
 
 /** `requireSsl` and `realm` (see `FormEndpointConfig`) plus the token lifetimes. */
 export interface TokenEndpointConfig extends FormEndpointConfig {
@@ -26,6 +33,17 @@ export interface TokenEndpointConfig extends FormEndpointConfig {
   readonly refreshReuseGraceSeconds: number;
   /** Per-username lockout of the password grant. */
   readonly lockout: LockoutPolicy;
+  /** The service's access-token format; a client's `accessTokenFormat` overrides it. */
+  readonly accessTokenFormat: AccessTokenFormat;
+  /**
+   * Default lifetime of a JWT access token (a client's own lifetime wins). Short, because a JWT lives
+   * until `exp` at a checker that reads nothing: 900 s unless configured.
+   */
+  readonly jwtAccessTokenTtlSeconds: number;
+  /** `aud` of a JWT when neither `resource` nor the client names one; absent: the issuer. */
+  readonly accessTokenAudience?: string;
+  /** `iss` of JWTs (the metadata's issuer); absent: the base URL the request reached. */
+  readonly issuer?: string;
 }
 
 export interface TokenEndpointDeps {
@@ -42,6 +60,8 @@ export interface TokenEndpointDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditSink;
+  /** The key that signs JWT access tokens now; absent: no client may have JWTs (503 if one does). */
+  readonly signingKey?: CurrentSigningKey;
 }
 
 const DAY = 24 * 3600;
@@ -62,4 +82,9 @@ export const DEFAULT_TOKEN_ENDPOINT_CONFIG: TokenEndpointConfig = Object.freeze(
   refreshReuseGraceSeconds: 0,
   lockout: DEFAULT_LOCKOUT_POLICY,
   realm: 'oauth2',
+  accessTokenFormat: 'opaque',
+  jwtAccessTokenTtlSeconds: 900,
 });
+
+/** JWT mode's default access-token lifetime. */
+export const DEFAULT_JWT_ACCESS_TOKEN_TTL_SECONDS = 900;

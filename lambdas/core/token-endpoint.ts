@@ -1,3 +1,4 @@
+import { resolveAudience } from './access-token-audience';
 import { authenticateFormRequest, type FormHttpRequest } from './authenticated-form-request';
 import { toEpochSeconds } from './clock';
 import { DependencyUnavailable } from './dependency-unavailable';
@@ -54,8 +55,11 @@ export async function issueToken(
     if (!client.grantTypes.includes(grantType)) {
       throw new UnauthorizedClient('This client is not allowed to use this grant type');
     }
+    // Never derived from the request's Host header (a client picks it): configured, or none at all.
+    const issuer = config.issuer ?? '';
+    const audience = resolveAudience(client, params.get('resource'), config.accessTokenAudience, issuer);
     const now = toEpochSeconds(deps.clock());
-    return await GRANTS[grantType]({ client, params, config, deps, now });
+    return await GRANTS[grantType]({ client, params, config, deps, now, audience, issuer });
   } catch (error) {
     const failure =
       error instanceof DependencyUnavailable ? new TemporarilyUnavailable({ cause: error }) : error;

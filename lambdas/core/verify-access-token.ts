@@ -3,7 +3,9 @@ import type { ClientStore } from './client-store';
 import { type Clock, toEpochSeconds } from './clock';
 import { findPresentedToken } from './find-presented-token';
 import type { GrantStore } from './grant-store';
+import { isJwtShaped, JwtRejected, type PublicKeyLookup, verifyJwtAccessToken } from './jwt-access-token';
 import { InvalidToken } from './oauth-errors';
+import { hashesEqual, hashSecret } from './token-secrets';
 
 /** What a verified access token says; becomes the authorizer context. */
 export interface AccessTokenClaims {
@@ -17,6 +19,21 @@ export interface AccessTokenClaims {
   readonly expiresAt: number;
 }
 
+/** How JWT access tokens are checked: locally, by signature and claims. */
+export interface JwtCheck {
+  /** The public key for a `kid` (in memory when warm: no read). */
+  readonly lookup: PublicKeyLookup;
+  /** Must equal `iss`: the metadata's issuer. */
+  readonly issuer: string;
+  /** When set, `aud` must contain one of these. */
+  readonly audience?: readonly string[];
+  /**
+   * Security-relevant: also read the grant, so a JWT whose grant is revoked (or whose access token was
+   * rotated by a refresh) is refused at once, at the cost of one strongly consistent read per check.
+   */
+  readonly revocationCheck: boolean;
+}
+
 export interface VerifyAccessTokenDeps {
   readonly grants: GrantStore;
   /**
@@ -25,6 +42,8 @@ export interface VerifyAccessTokenDeps {
    */
   readonly clients: ClientStore;
   readonly clock: Clock;
+  /** JWT access tokens; absent: a JWT is refused like any unknown token. */
+  readonly jwt?: JwtCheck;
 }
 
 /** RFC 6750 §2.1: `Bearer` (case-insensitive), one or more spaces, a b64token. */
@@ -46,6 +65,7 @@ export async function verifyAccessToken(
   deps: VerifyAccessTokenDeps,
   realm: string,
 ): Promise<AccessTokenClaims> {
+  if (token !== undefined && isJwtShaped(token)) return verifyJwt(token, deps, realm);
   const found = token === undefined ? undefined : await findPresentedToken(token, deps.grants);
   if (found === undefined || found.kind !== 'access_token') {
     throw new InvalidToken({ realm, cause: 'missing, malformed, unknown or not the current access token' });
@@ -64,5 +84,49 @@ export async function verifyAccessToken(
     scope: grant.accessScope,
     issuedAt: grant.issuedAt,
     expiresAt: grant.accessExpiresAt,
+  };
+}
+
+/**
+ * A JWT access token, checked locally: no read unless `revocationCheck` is on. Every failure is the
+ * same `InvalidToken`; the reason goes to the log only.
+ */
+async function verifyJwt(
+  token: string,
+  deps: VerifyAccessTokenDeps,
+  realm: string,
+): Promise<AccessTokenClaims> {
+  const check = deps.jwt;
+  if (check === undefined) throw new InvalidToken({ realm, cause: 'JWT access tokens are not configured' });
+  let verified: Awaited<ReturnType<typeof verifyJwtAccessToken>>;
+  try {
+    verified = await verifyJwtAccessToken(
+      token,
+      check.lookup,
+      { issuer: check.issuer, ...(check.audience === undefined ? {} : { audience: check.audience }) },
+      toEpochSeconds(deps.clock()),
+    );
+  } catch (error) {
+    if (error instanceof JwtRejected)
+      throw new InvalidToken({ realm, cause: `JWT refused: ${error.message}` });
+    throw error;
+  }
+  if (check.revocationCheck) {
+    const grant = await deps.grants.getGrant(verified.grantId);
+    if (grant === undefined || grant.revokedAt !== undefined) {
+      throw new InvalidToken({ realm, cause: 'JWT of a revoked or unknown grant' });
+    }
+    if (!hashesEqual(grant.accessHash, hashSecret(verified.jti))) {
+      throw new InvalidToken({ realm, cause: "JWT is not the grant's current access token" });
+    }
+  }
+  return {
+    grantId: verified.grantId,
+    clientId: verified.clientId,
+    ...(verified.userId === undefined ? {} : { userId: verified.userId }),
+    scope: verified.scope,
+    issuedAt: verified.issuedAt,
+    expiresAt: verified.expiresAt,
+    audiences: verified.audiences,
   };
 }

@@ -4,7 +4,9 @@ import { ConfigurationError } from './configuration-error';
 import { type Environment, EnvironmentReader } from './environment-reader';
 
 /**
- * Composition root of the RFC 8414 metadata Lambda: `ISSUER` (required) and `SCOPES_SUPPORTED`
+ * Composition root of the metadata Lambda, which answers `/.well-known/oauth-authorization-server`
+ * (RFC 8414) and `/.well-known/openid-configuration` (what OpenID discovery readers such as API
+ * Gateway's JWT authorizer fetch) with the same document: `ISSUER` (required) and `SCOPES_SUPPORTED`
  * (space-delimited, optional).
  *
  * `ISSUER` is required rather than derived from the request: `Host` is chosen by the client, so a

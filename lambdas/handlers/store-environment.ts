@@ -3,6 +3,7 @@ import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbClientStore } from '../store/dynamodb-client-store';
 import { DynamoDbGrantStore } from '../store/dynamodb-grant-store';
 import { DynamoDbLockoutStore } from '../store/dynamodb-lockout-store';
+import { DynamoDbPublicKeyStore } from '../store/dynamodb-public-key-store';
 import type { EnvironmentReader } from './environment-reader';
 
 /**
@@ -24,6 +25,8 @@ export function buildStores(reader: EnvironmentReader) {
     clients: new DynamoDbClientStore(doc, tables.clients),
     grants: new DynamoDbGrantStore(doc, tables.grants),
     lockouts: new DynamoDbLockoutStore(doc, tables.grants),
+    /** The public JWKS item (verifiers and the JWKS route read it; only the key rotation writes it). */
+    publicKeys: new DynamoDbPublicKeyStore(doc, tables.grants),
     codes: new DynamoDbAuthorizationCodeStore(doc, tables.grants),
   };
 }

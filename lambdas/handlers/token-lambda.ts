@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/password-lockout';
+import type { SigningKeyStore } from '../core/signing-keys';
 import {
+  DEFAULT_JWT_ACCESS_TOKEN_TTL_SECONDS,
   DEFAULT_TOKEN_ENDPOINT_CONFIG,
   TOKEN_LIFETIME_BOUNDS,
   type TokenEndpointConfig,
@@ -8,12 +10,16 @@ import {
 import { auditTo, createServiceLogger } from '../http/service-logger';
 import { authCheckMetrics } from '../http/service-metrics';
 import { createTokenHandler } from '../http/token-handler';
+import { cachedSigningKey } from '../store/cached-signing-key';
 import { buildAuthCheck } from './auth-check-environment';
+import { buildSigningKeyStore } from './build-signing-key-store';
+import { ConfigurationError } from './configuration-error';
 import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
 import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildServiceMetrics } from './metrics-environment';
+import { readAccessTokenFormat, readIssuer, SIGNING_KEYS_CACHE_MS } from './signing-key-environment';
 import { buildStores } from './store-environment';
 
 const DAY = 24 * 3600;
@@ -21,17 +27,30 @@ const DAY = 24 * 3600;
 /**
  * Token endpoint settings: `REQUIRE_SSL`, `ACCESS_TOKEN_TTL_SECONDS`, `REFRESH_TOKEN_TTL_SECONDS`,
  * `REFRESH_TOKEN_MAX_LIFETIME_SECONDS` (the absolute cap of a login), `REFRESH_REUSE_GRACE_SECONDS`, and the password lockout: `LOCKOUT_THRESHOLD` (0 = off),
- * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`.
+ * `LOCKOUT_BASE_SECONDS`, `LOCKOUT_MAX_SECONDS`; JWTs: `ACCESS_TOKEN_FORMAT` (`opaque`|`jwt`;
+ * in JWT mode `ACCESS_TOKEN_TTL_SECONDS` defaults to 900), `ACCESS_TOKEN_AUDIENCE`, `ISSUER`.
  */
 export function readTokenEndpointConfig(reader: EnvironmentReader): TokenEndpointConfig {
   const defaults = DEFAULT_TOKEN_ENDPOINT_CONFIG;
+  const accessTokenFormat = readAccessTokenFormat(reader);
+  const accessTokenTtlSeconds = reader.integer(
+    'ACCESS_TOKEN_TTL_SECONDS',
+    accessTokenFormat === 'jwt' ? DEFAULT_JWT_ACCESS_TOKEN_TTL_SECONDS : defaults.accessTokenTtlSeconds,
+    TOKEN_LIFETIME_BOUNDS.access,
+  );
+  const issuer = readIssuer(reader);
+  const accessTokenAudience = reader.optional('ACCESS_TOKEN_AUDIENCE');
   return Object.freeze({
     ...readFormEndpointConfig(reader),
-    accessTokenTtlSeconds: reader.integer(
-      'ACCESS_TOKEN_TTL_SECONDS',
-      defaults.accessTokenTtlSeconds,
-      TOKEN_LIFETIME_BOUNDS.access,
-    ),
+    accessTokenTtlSeconds,
+    accessTokenFormat,
+    // A client switched to JWTs in an opaque service gets the short JWT default, never a longer one.
+    jwtAccessTokenTtlSeconds:
+      accessTokenFormat === 'jwt'
+        ? accessTokenTtlSeconds
+        : Math.min(accessTokenTtlSeconds, DEFAULT_JWT_ACCESS_TOKEN_TTL_SECONDS),
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(accessTokenAudience === undefined ? {} : { accessTokenAudience }),
     refreshTokenTtlSeconds: reader.integer(
       'REFRESH_TOKEN_TTL_SECONDS',
       defaults.refreshTokenTtlSeconds,
@@ -72,9 +91,11 @@ export function readLockoutPolicy(reader: EnvironmentReader): LockoutPolicy {
  * Composition root of the token Lambda; the local stack calls it with its own environment.
  * `AUTH_CHECK_SECRET_ARN` loads the hook's HMAC secret from Secrets Manager (`SECRETS_MANAGER_ENDPOINT`
  * for emulators) instead of `AUTH_CHECK_SECRET`; `LOCKOUT_KEY_SECRET_ARN` likewise the lockout's key
- * secret instead of `LOCKOUT_KEY_SECRET` (required while the lockout is on).
+ * secret instead of `LOCKOUT_KEY_SECRET` (required while the lockout is on). The private signing keys (see
+ * `buildSigningKeyStore`) are required in JWT mode; `overrides.signingKeys` hands the local stack's
+ * in-memory store in.
  */
-export function buildTokenLambda(env: Environment) {
+export function buildTokenLambda(env: Environment, overrides: { signingKeys?: SigningKeyStore } = {}) {
   const reader = new EnvironmentReader(env);
   const config = readTokenEndpointConfig(reader);
   const logger = createServiceLogger('oauth2-token', reader.logLevel());
@@ -83,6 +104,15 @@ export function buildTokenLambda(env: Environment) {
   const clock = Date.now;
   const hookSecret = secretsManagerSecretFor(reader, 'AUTH_CHECK_SECRET_ARN');
   const authCheck = buildAuthCheck(reader, clock, hookSecret?.secret, authCheckMetrics(metrics));
+  const signingKeys = overrides.signingKeys ?? buildSigningKeyStore(reader);
+  if (config.accessTokenFormat === 'jwt' && config.issuer === undefined) {
+    throw new ConfigurationError('ACCESS_TOKEN_FORMAT=jwt needs ISSUER (the iss of every JWT)');
+  }
+  if (config.accessTokenFormat === 'jwt' && signingKeys === undefined) {
+    throw new ConfigurationError(
+      'ACCESS_TOKEN_FORMAT=jwt needs SIGNING_KEYS_SECRET_ARN or SIGNING_KEYS_FILE',
+    );
+  }
   const lockoutKey = readLockoutKeySecret(reader, config.lockout.threshold > 0);
   const handler = createTokenHandler(
     config,
@@ -96,6 +126,9 @@ export function buildTokenLambda(env: Environment) {
       clock,
       random: randomBytes,
       audit: auditTo(logger, metrics),
+      ...(signingKeys === undefined
+        ? {}
+        : { signingKey: cachedSigningKey(signingKeys, SIGNING_KEYS_CACHE_MS, clock) }),
     },
     logger,
   );

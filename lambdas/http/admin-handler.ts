@@ -22,6 +22,8 @@ const clientJson = (client: ClientView): Json => ({
   ...(client.refreshTokenTtlSeconds !== undefined && {
     refresh_token_ttl_seconds: client.refreshTokenTtlSeconds,
   }),
+  ...(client.accessTokenFormat !== undefined && { access_token_format: client.accessTokenFormat }),
+  ...(client.audiences !== undefined && { audiences: client.audiences }),
   created_at: new Date(client.createdAt * 1000).toISOString(),
   disabled: client.disabled,
   resource_server: client.resourceServer,
@@ -71,6 +73,16 @@ export function adminResultJson(result: AdminResult): Json {
       return { user_id: result.userId, revoked_grants: result.revokedGrants };
     case 'unlock-username':
       return { username: result.username, unlocked: true };
+    case 'rotate-signing-key':
+      return {
+        outcome: result.outcome,
+        ...(result.kid === undefined ? {} : { kid: result.kid }),
+        ...(result.signsFrom === undefined
+          ? {}
+          : { signs_from: new Date(result.signsFrom * 1000).toISOString() }),
+        ...(result.signingKid === undefined ? {} : { signing_kid: result.signingKid }),
+        published_kids: result.publishedKids,
+      };
   }
 }
 

@@ -1,24 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   Context,
 } from 'aws-lambda';
+import { toEpochSeconds } from '../core/clock';
 import { InsufficientScope } from '../core/oauth-errors';
+import { rotateSigningKeys, type SigningKeyStore } from '../core/signing-keys';
 import { buildAdminLambda } from '../handlers/admin-lambda';
 import { buildAuthorizerLambda } from '../handlers/authorizer-lambda';
 import type { Environment } from '../handlers/environment-reader';
+import { EnvironmentReader } from '../handlers/environment-reader';
 import { buildIntrospectionLambda } from '../handlers/introspection-lambda';
+import { buildJwksLambda } from '../handlers/jwks-lambda';
 import { buildMeLambda } from '../handlers/me-lambda';
 import { buildMetadataLambda } from '../handlers/metadata-lambda';
 import { buildRevocationLambda } from '../handlers/revocation-lambda';
+import { readRotationPolicy } from '../handlers/signing-key-environment';
 import { buildTokenLambda } from '../handlers/token-lambda';
 import { AUTHORIZER_UNAVAILABLE, UNAUTHORIZED } from '../http/authorizer-handler';
 import { jsonResponse, oauthErrorResponse } from '../http/http-response';
 import { createDynamoDbDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbPublicKeyStore } from '../store/dynamodb-public-key-store';
+import { FileSigningKeyStore } from '../store/file-signing-key-store';
+import { InMemorySigningKeyStore } from '../store/in-memory-key-stores';
 import { createTablesIfMissing } from '../store/table-definitions';
 import {
   localLambdaContext,
@@ -81,6 +90,10 @@ export interface LocalStack {
 export const LOCAL_TABLES = Object.freeze({ clients: 'oauth2-clients', grants: 'oauth2-grants' });
 export const ADMIN_FUNCTION_NAME = 'admin';
 const METADATA_PATH = '/.well-known/oauth-authorization-server';
+const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+const JWKS_PATH = '/.well-known/jwks.json';
+/** Under DATA_DIR: the private signing keys, mode 0600 (in memory without DATA_DIR). */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
 const DEMO_CLIENT_NAME = 'local-demo-client';
 /** Local requests are tiny; anything larger is refused before a handler sees it. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -120,6 +133,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authCheckUrl = hook.url;
     }
 
+    let route: (raw: RawHttpRequest) => Promise<APIGatewayProxyResult> = async () =>
+      jsonResponse(503, { error: 'temporarily_unavailable', error_description: 'starting' });
+    const requestTimeout = Math.min(
+      options.requestTimeoutMs ?? LOCAL_REQUEST_TIMEOUT_MS,
+      LOCAL_REQUEST_TIMEOUT_MS,
+    );
+    // Listening before the handlers are built: the issuer (every JWT's iss) needs the port. Until
+    // `route` is set below, a request gets 503 temporarily_unavailable.
+    const server = createServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(LOCAL_HEADERS_TIMEOUT_MS, requestTimeout),
+        // Node checks both timeouts only this often (30 s by default, which would double them).
+        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+      },
+      (request, response) => {
+        void serve(request, response, route);
+      },
+    );
+    await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
+    stoppers.unshift(() => close(server));
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
     const env: Environment = {
       LOG_LEVEL: 'WARN',
       // Generated (or kept under DATA_DIR) unless the caller passes its own.
@@ -136,20 +173,47 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       REQUIRE_SSL: String(requireSsl),
       AUTH_CHECK_URL: authCheckUrl,
       AUTH_CHECK_SECRET: authCheckSecret,
+      // The metadata's issuer and every JWT's iss: from the configured host and port, never from Host.
+      ISSUER:
+        options.environment?.ISSUER ?? localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl),
     };
-    const token = buildTokenLambda(env) as unknown as ProxyHandler;
+    // The private signing keys: a 0600 file under DATA_DIR, else in memory. The first key is made
+    // here, at start (no AWS needed), before any token can be asked for.
+    const signingKeys: SigningKeyStore =
+      options.dataDir === undefined
+        ? new InMemorySigningKeyStore()
+        : new FileSigningKeyStore(join(options.dataDir, SIGNING_KEYS_FILE));
+    const keysClient = createDynamoDbDocumentClient({ endpoint });
+    try {
+      await rotateSigningKeys(
+        {
+          signingKeys,
+          publicKeys: new DynamoDbPublicKeyStore(keysClient.doc, LOCAL_TABLES.grants),
+          random: randomBytes,
+        },
+        readRotationPolicy(new EnvironmentReader(env)),
+        toEpochSeconds(Date.now()),
+        { force: false },
+      );
+    } finally {
+      keysClient.client.destroy();
+    }
+    const token = buildTokenLambda(env, { signingKeys }) as unknown as ProxyHandler;
     const revocation = buildRevocationLambda(env) as unknown as ProxyHandler;
     const introspection = buildIntrospectionLambda(env) as unknown as ProxyHandler;
     const me = buildMeLambda(env) as unknown as ProxyHandler;
-    // Built once the port is known: its ISSUER comes from the configured host and port, never from Host.
-    let metadata: ProxyHandler | undefined;
+    const metadata = buildMetadataLambda(env) as unknown as ProxyHandler;
+    const jwks = buildJwksLambda(env) as unknown as ProxyHandler;
     const authorizer = buildAuthorizerLambda(env) as unknown as (
       event: ReturnType<typeof toAuthorizerEvent>,
       context: Context,
     ) => Promise<APIGatewayAuthorizerResult>;
-    const admin = buildAdminLambda(env) as unknown as (event: unknown, context: Context) => Promise<unknown>;
-    // Built once the port is known too: its RFC 9207 `iss` must equal the metadata's issuer.
-    let authorizeRoute: ReturnType<typeof buildLocalAuthorizeRoute> | undefined;
+    const admin = buildAdminLambda(env, { signingKeys }) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
+    // Its RFC 9207 `iss` is the metadata's issuer (env's ISSUER, set once the port was known).
+    const authorizeRoute = buildLocalAuthorizeRoute(env);
 
     const demoClient = options.demoClient === false ? undefined : await ensureDemoClient(admin);
     // `Event` invocations run after their 202; close() waits for them so nothing is cut half-written.
@@ -158,10 +222,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.allSettled([...background]);
     });
 
-    let demoApp: DemoAppClient | undefined; // registered once the port is known
+    let demoApp: DemoAppClient | undefined; // registered below, once the handlers exist
     const demoUser = options.authCheckUrl === undefined ? DEMO_USER : undefined;
-    const route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
-      const authorized = authorizeRoute?.(raw);
+    route = async (raw: RawHttpRequest): Promise<APIGatewayProxyResult> => {
+      const authorized = authorizeRoute(raw);
       if (authorized !== undefined) return authorized;
       const demoPage = demoApp && demoAppResponse(raw, { ...demoApp, ...(demoUser && { demoUser }) });
       if (demoPage !== undefined) return demoPage;
@@ -171,8 +235,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return revocation(toProxyEvent(raw, '/oauth2/revoke'), localLambdaContext('revocation'));
       if (raw.path === '/oauth2/introspect')
         return introspection(toProxyEvent(raw, '/oauth2/introspect'), localLambdaContext('introspection'));
-      if (raw.path === METADATA_PATH && metadata !== undefined)
-        return metadata(toProxyEvent(raw, METADATA_PATH), localLambdaContext('metadata'));
+      if (raw.path === METADATA_PATH || raw.path === OPENID_CONFIGURATION_PATH)
+        return metadata(toProxyEvent(raw, raw.path), localLambdaContext('metadata'));
+      if (raw.path === JWKS_PATH) return jwks(toProxyEvent(raw, JWKS_PATH), localLambdaContext('jwks'));
       if (raw.path === '/me') {
         if (raw.method !== 'GET') return jsonResponse(405, methodNotAllowed, { Allow: 'GET' });
         return authorize(raw, authorizer, (context) =>
@@ -188,29 +253,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return jsonResponse(404, { message: 'Not Found' });
     };
 
-    const requestTimeout = Math.min(
-      options.requestTimeoutMs ?? LOCAL_REQUEST_TIMEOUT_MS,
-      LOCAL_REQUEST_TIMEOUT_MS,
-    );
-    const server = createServer(
-      {
-        requestTimeout,
-        headersTimeout: Math.min(LOCAL_HEADERS_TIMEOUT_MS, requestTimeout),
-        // Node checks both timeouts only this often (30 s by default, which would double them).
-        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
-      },
-      (request, response) => {
-        void serve(request, response, route);
-      },
-    );
-    await listen(server, options.host ?? '127.0.0.1', options.port ?? 3000);
-    stoppers.unshift(() => close(server));
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const issuerEnv = { ISSUER: localIssuer(options.host ?? '127.0.0.1', address.port, requireSsl), ...env };
-    metadata = buildMetadataLambda(issuerEnv) as unknown as ProxyHandler;
-    authorizeRoute = buildLocalAuthorizeRoute(issuerEnv);
-    const url = `http://${host}:${address.port}`;
     if (options.demoApp !== false) demoApp = await ensureDemoAppClient(admin, url);
     return {
       url,

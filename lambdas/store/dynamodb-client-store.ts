@@ -12,6 +12,7 @@ import {
   type NewClientRecord,
 } from '../core/client-store';
 import { isGrantType, TOKEN_ENDPOINT_AUTH_METHODS } from '../core/grant-type';
+import { ACCESS_TOKEN_FORMATS } from '../core/token-endpoint-config';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
 const toItem = (client: NewClientRecord): Item => ({
@@ -29,6 +30,8 @@ const toItem = (client: NewClientRecord): Item => ({
   ...(client.refreshTokenTtlSeconds !== undefined && {
     refreshTokenTtlSeconds: client.refreshTokenTtlSeconds,
   }),
+  ...(client.accessTokenFormat !== undefined && { accessTokenFormat: client.accessTokenFormat }),
+  ...(client.audiences !== undefined && { audiences: [...client.audiences] }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
   ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),
@@ -46,6 +49,11 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
   const defaultScope = read.optionalStringList('defaultScope');
   const accessTokenTtlSeconds = read.optionalNumber('accessTokenTtlSeconds');
   const refreshTokenTtlSeconds = read.optionalNumber('refreshTokenTtlSeconds');
+  const accessTokenFormat =
+    read.optionalString('accessTokenFormat') === undefined
+      ? undefined
+      : read.oneOf('accessTokenFormat', ACCESS_TOKEN_FORMATS);
+  const audiences = read.optionalStringList('audiences');
   const previousSecretHash = read.optionalString('previousSecretHash');
   const previousSecretExpiresAt = read.optionalNumber('previousSecretExpiresAt');
   const secretHash = read.optionalString('secretHash');
@@ -67,6 +75,8 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
     ...(defaultScope !== undefined && { defaultScope }),
     ...(accessTokenTtlSeconds !== undefined && { accessTokenTtlSeconds }),
     ...(refreshTokenTtlSeconds !== undefined && { refreshTokenTtlSeconds }),
+    ...(accessTokenFormat !== undefined && { accessTokenFormat }),
+    ...(audiences !== undefined && { audiences }),
     disabled: read.boolean('disabled'),
     // Items written before the flag existed have no attribute: they are ordinary clients.
     resourceServer: read.optionalBoolean('resourceServer') ?? false,

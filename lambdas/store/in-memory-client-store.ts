@@ -21,6 +21,8 @@ const copyClient = (client: NewClientRecord): ClientRecord => ({
   ...(client.refreshTokenTtlSeconds !== undefined && {
     refreshTokenTtlSeconds: client.refreshTokenTtlSeconds,
   }),
+  ...(client.accessTokenFormat !== undefined && { accessTokenFormat: client.accessTokenFormat }),
+  ...(client.audiences !== undefined && { audiences: [...client.audiences] }),
   disabled: client.disabled,
   resourceServer: client.resourceServer ?? false,
   ...(client.redirectUris !== undefined && { redirectUris: [...client.redirectUris] }),

@@ -27,6 +27,12 @@ export const GRANTS_BY_USER_INDEX = 'byUser';
 export const GRANTS_USER_KEY_ATTRIBUTE = 'userKey';
 export const GRANTS_BY_CLIENT_INDEX = 'byClient';
 export const GRANTS_CLIENT_ID_ATTRIBUTE = 'clientId';
+/**
+ * The public JWT signing keys live in this one item of the grants table, which every verifier can
+ * already read. `#` never occurs in a grant id (base64url), so no token addresses it; it has no index
+ * attribute and no TTL. The JWKS function's role may read only this key (IAM `dynamodb:LeadingKeys`).
+ */
+export const PUBLIC_KEYS_ITEM_KEY = 'signing-keys#public';
 /** TTL attribute of the grants table, epoch seconds; DynamoDB deletes a grant some time after it. */
 export const GRANTS_TTL_ATTRIBUTE = 'expiresAt';
 

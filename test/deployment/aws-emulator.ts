@@ -29,7 +29,8 @@ export interface AwsEmulatorOptions {
   readonly region: string;
   readonly account: string;
   readonly tables: readonly TableModel[];
-  readonly secrets: readonly (SecretModel & { readonly value: string })[];
+  /** `value` is written by PutSecretValue (the signing-key rotation stores its key set so). */
+  readonly secrets: readonly (SecretModel & { value: string })[];
   readonly parameters: readonly ParameterModel[];
   /** IAM's answer for this caller; undefined when the caller is not a function of the template. */
   readonly authorize: (caller: string, access: RequestedAccess) => IamDecision | undefined;
@@ -225,6 +226,10 @@ function identify(request: IncomingMessage, body: Buffer, options: AwsEmulatorOp
             CreatedDate: 0,
           });
         if (action === 'DescribeSecret') return json(200, { ARN: secret.arn, Name: secret.name });
+        if (action === 'PutSecretValue' && typeof input.SecretString === 'string') {
+          secret.value = input.SecretString;
+          return json(200, { ARN: secret.arn, Name: secret.name, VersionId: 'emulated-v2' });
+        }
         return json(400, {
           __type: 'UnknownOperationException',
           message: `secretsmanager:${action} is not emulated`,

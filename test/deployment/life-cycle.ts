@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { HookCall } from './loopback-hooks';
 
 /**
@@ -238,6 +239,70 @@ export const LIFE_CYCLE_STEPS: readonly LifeCycleStep[] = [
     },
   },
   {
+    name: 'GET /.well-known/jwks.json publishes the signing key, cacheable; a JWT access token verifies against it',
+    needs: ['GET /.well-known/jwks.json'],
+    async run(target, state) {
+      const answer = await call(target, 'GET', '/.well-known/jwks.json');
+      check(answer.status === 200, `the JWKS answered ${describe(answer)}`);
+      const maxAge = /^public, max-age=(\d+)$/.exec(answer.headers.get('cache-control') ?? '');
+      check(
+        maxAge !== null && Number(maxAge[1]) <= 3600,
+        `Cache-Control ${answer.headers.get('cache-control')}`,
+      );
+      const keys = Array.isArray(answer.json.keys) ? (answer.json.keys as Record<string, unknown>[]) : [];
+      // The deploy-time custom resource made the first key: an empty set means it never ran.
+      check(keys.length > 0, 'the JWKS has no key: the first signing key was never made');
+      for (const key of keys)
+        check(
+          key.kty === 'RSA' &&
+            key.use === 'sig' &&
+            key.alg === 'RS256' &&
+            typeof key.kid === 'string' &&
+            !('d' in key),
+          `a published key is not an RSA public signing key: ${JSON.stringify(Object.keys(key))}`,
+        );
+      const token = state.accessToken ?? '';
+      if (token.split('.').length !== 3) return; // opaque mode: nothing to verify
+      const { payload, protectedHeader } = await jwtVerify(
+        token,
+        createLocalJWKSet({ keys } as JSONWebKeySet),
+        {
+          algorithms: ['RS256'],
+          typ: 'at+jwt',
+          ...(target.expectedIssuer === undefined ? {} : { issuer: target.expectedIssuer }),
+        },
+      ).catch((error: unknown) => {
+        throw new StepFailure(`the access token does not verify against the JWKS: ${String(error)}`);
+      });
+      check(
+        keys.some((key) => key.kid === protectedHeader.kid),
+        'the token names a kid the JWKS lacks',
+      );
+      check(payload.client_id === clientOf(state).id, `client_id claim ${JSON.stringify(payload.client_id)}`);
+      if (target.user.userId !== undefined)
+        check(payload.user_id === target.user.userId, `user_id claim ${JSON.stringify(payload.user_id)}`);
+    },
+  },
+  {
+    name: 'GET /.well-known/openid-configuration names the issuer and jwks_uri, and no ID tokens',
+    needs: ['GET /.well-known/openid-configuration'],
+    async run(target) {
+      const answer = await call(target, 'GET', '/.well-known/openid-configuration');
+      check(answer.status === 200, `openid-configuration answered ${describe(answer)}`);
+      const issuer = String(answer.json.issuer);
+      if (target.expectedIssuer !== undefined)
+        check(issuer === target.expectedIssuer, `issuer ${issuer}, expected ${target.expectedIssuer}`);
+      check(
+        answer.json.jwks_uri === `${issuer}/.well-known/jwks.json`,
+        `jwks_uri ${String(answer.json.jwks_uri)}`,
+      );
+      check(
+        !JSON.stringify(answer.json.response_types_supported ?? []).includes('id_token'),
+        'the document claims ID tokens, which the service does not issue',
+      );
+    },
+  },
+  {
     name: 'POST /oauth2/token refresh rotates the pair; the old tokens are dead at once',
     needs: ['POST /oauth2/token', 'POST /oauth2/introspect'],
     async run(target, state) {
@@ -447,27 +512,6 @@ export const LIFE_CYCLE_STEPS: readonly LifeCycleStep[] = [
         refused.status === 401 && refused.json.error === 'invalid_client',
         `a disabled client got ${describe(refused)}`,
       );
-    },
-  },
-  {
-    name: 'GET /.well-known/jwks.json serves the signing keys',
-    needs: ['GET /.well-known/jwks.json'],
-    async run(target) {
-      const answer = await call(target, 'GET', '/.well-known/jwks.json');
-      check(answer.status === 200 && Array.isArray(answer.json.keys), `JWKS answered ${describe(answer)}`);
-    },
-  },
-  {
-    name: 'GET /.well-known/openid-configuration names the issuer and the JWKS',
-    needs: ['GET /.well-known/openid-configuration'],
-    async run(target) {
-      const answer = await call(target, 'GET', '/.well-known/openid-configuration');
-      check(
-        answer.status === 200 && typeof answer.json.issuer === 'string',
-        `openid-configuration answered ${describe(answer)}`,
-      );
-      if (target.expectedIssuer !== undefined)
-        check(answer.json.issuer === target.expectedIssuer, `issuer ${String(answer.json.issuer)}`);
     },
   },
 ];

@@ -26,6 +26,8 @@ export const VARIANTS: Readonly<
   'all-features': (oauth2) => ({
     ...oauth2,
     stackName: `${String(oauth2.stackName ?? 'OAuth2TokenService')}AllFeatures`,
+    // JWT access tokens: the deploy-time first key, the JWKS, and the authorizer checking signatures.
+    accessTokenFormat: 'jwt',
     authCheck: {
       kind: 'lambda',
       functionArn: `arn:aws:lambda:${VERIFY_REGION}:${VERIFY_ACCOUNT}:function:auth-check`,

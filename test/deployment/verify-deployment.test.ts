@@ -112,6 +112,17 @@ describe('npm run verify:deployment', () => {
         /AUTH_CHECK_FUNCTION_NAME arn:aws:lambda:[^ ]+:function:auth-check → answered by the emulated Lambda Invoke API/,
       );
       expect(allText).toMatch(/as auth\.example\.com/);
+      // JWT mode: CloudFormation's run of the custom resource made the first key, and the access
+      // token verified against the published JWKS (the step checks signature, typ, iss and claims).
+      expect(allText).toMatch(
+        /PASS \[all-features\] custom resource \w*FirstKey\w* \(Custom::SigningKeys\): created/,
+      );
+      expect(allText).toMatch(
+        /PASS \[all-features\] step: GET \/\.well-known\/jwks\.json publishes the signing key/,
+      );
+      expect(allText).toMatch(
+        /IAM: function \w*SigningKeysRotation\w*: \d+ AWS calls, all allowed by its role \([^)]*secretsmanager:PutSecretValue×1/,
+      );
       expect(allText).toMatch(
         /WARN \[all-features\] table \w+: TTL on expiresAt is not verified: dynalite does not support it/,
       );
@@ -199,6 +210,32 @@ describe('npm run verify:deployment', () => {
       );
       expect(text).toMatch(
         /function \w*Metadata\w*: init failed: Runtime\.ImportModuleError: Error: Cannot find module 'jose'/,
+      );
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'fails when the signing-key custom resource cannot make the first key, and when a bundle import()s the SDK',
+    async () => {
+      const result = await verifyBroken('signing-keys', (template, { metadataAsset }) => {
+        const rotation = Object.entries(template.Resources).find(
+          ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && /SigningKeysRotation/.test(id),
+        )?.[0] as string;
+        // The rotation function loses the secret's ARN: it cannot store the key and answers FAILED.
+        propertiesOf(template, rotation).Environment.Variables.SIGNING_KEYS_SECRET_ARN =
+          'arn:aws:secretsmanager:eu-west-1:123456789012:secret:elsewhere-AbCdEf';
+        appendFileSync(
+          join(metadataAsset, 'index.js'),
+          '\nconst lazy = () => import("@aws-sdk/client-secrets-manager");\n',
+        );
+      });
+      const text = failures(result).join('\n');
+      expect(text).toMatch(
+        /custom resource \w*FirstKey\w*: \w*SigningKeysRotation\w* answered PUT [^\n]*"Status":"FAILED"/,
+      );
+      expect(text).toMatch(
+        /function \w*Metadata\w*: the bundle loads @aws-sdk\/client-secrets-manager with import\(\)/,
       );
     },
     SLOW_MS,

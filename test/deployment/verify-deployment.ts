@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -283,6 +285,12 @@ async function verifyInto(
         `function ${fn.logicalId}: the bundle requires ${foreign.join(', ')}, which the Lambda runtime does not provide (only ${'@aws-sdk/*, @smithy/*'})`,
       );
     }
+    const dynamicImports = dynamicRuntimeImports(fn.assetDir);
+    if (dynamicImports.length > 0)
+      emit(
+        'FAIL',
+        `function ${fn.logicalId}: the bundle loads ${dynamicImports.join(', ')} with import(), which resolves as ESM and ignores the runtime's NODE_PATH: use a static import`,
+      );
     if (fn.roleLogicalId !== undefined)
       policies.set(fn.logicalId, rolePolicies(model.resolver, fn.roleLogicalId));
     running.set(
@@ -355,7 +363,6 @@ async function verifyInto(
     }
   }
 
-  // 6. The template's routes behind the API Gateway emulation, and the life cycle through it.
   const invoke = (logicalId: string, event: unknown): Promise<InvocationResult> => {
     const fn = running.get(logicalId);
     if (fn === undefined)
@@ -365,6 +372,11 @@ async function verifyInto(
       });
     return fn.invoke(event);
   };
+
+  // Custom resources, as CloudFormation runs them during the deployment (the signing keys' first key).
+  await runCustomResources(model, invoke, (logicalId) => running.get(logicalId)?.logs ?? [], emit);
+
+  // 6. The template's routes behind the API Gateway emulation, and the life cycle through it.
   const api: RestApiEmulation = await startRestApiEmulation(model, invoke);
   stoppers.push(api.stop);
   const routeNames = model.routes.map((route) => `${route.method} ${route.path}`);
@@ -551,4 +563,100 @@ function adminFunctionOf(model: DeploymentModel): string | undefined {
 /** The function integrated at this resource path. */
 function functionBehind(model: DeploymentModel, path: string): string | undefined {
   return model.routes.find((route) => route.path === path)?.functionLogicalId;
+}
+
+/**
+ * Runs each custom resource whose service token is one of the template's functions as CloudFormation
+ * does at create time: the function is invoked with a `Create` event and must PUT its outcome to the
+ * pre-signed `ResponseURL` (here a loopback server). A FAILED answer, no answer, or a function error
+ * fails the verification: in AWS it would roll the deployment back.
+ */
+async function runCustomResources(
+  model: DeploymentModel,
+  invoke: (logicalId: string, event: unknown) => Promise<InvocationResult>,
+  logsOf: (logicalId: string) => readonly string[],
+  emit: (status: LineStatus, text: string) => void,
+): Promise<void> {
+  const custom = Object.entries(model.template.Resources).filter(
+    ([, resource]) =>
+      resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource',
+  );
+  for (const [logicalId, resource] of custom) {
+    const properties = model.resolver.resolve(resource.Properties ?? {}) as Record<string, unknown>;
+    const serviceToken = String(properties.ServiceToken ?? '');
+    const fn = model.functions.find((candidate) => candidate.arn === serviceToken);
+    if (fn === undefined) {
+      emit(
+        'WARN',
+        `custom resource ${logicalId} (${resource.Type}): its service token ${serviceToken} is not a function of this template; not run`,
+      );
+      continue;
+    }
+    const answers: Record<string, unknown>[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        try {
+          answers.push({
+            method: request.method,
+            ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as object),
+          });
+        } catch {
+          answers.push({ method: request.method, Status: 'UNPARSEABLE' });
+        }
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { ServiceToken: _token, ...resourceProperties } = properties;
+      const requestId = randomBytes(8).toString('hex');
+      const outcome = await invoke(fn.logicalId, {
+        RequestType: 'Create',
+        ServiceToken: serviceToken,
+        ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cfn-response/${requestId}`,
+        StackId: `arn:aws:cloudformation:${model.location.region}:${model.location.account}:stack/${model.location.stackName}/verification`,
+        RequestId: requestId,
+        ResourceType: resource.Type,
+        LogicalResourceId: logicalId,
+        ResourceProperties: { ServiceToken: serviceToken, ...resourceProperties },
+      });
+      const answer = answers[0];
+      if (outcome.error !== undefined)
+        emit(
+          'FAIL',
+          `custom resource ${logicalId}: ${fn.logicalId} failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+        );
+      else if (answer === undefined)
+        emit(
+          'FAIL',
+          `custom resource ${logicalId}: ${fn.logicalId} never answered CloudFormation's ResponseURL`,
+        );
+      else if (answer.method !== 'PUT' || answer.Status !== 'SUCCESS' || answer.RequestId !== requestId)
+        emit(
+          'FAIL',
+          `custom resource ${logicalId}: ${fn.logicalId} answered ${String(answer.method)} ${JSON.stringify(answer)}; its log ends: ${logsOf(fn.logicalId).slice(-3).join(' | ')}`,
+        );
+      else
+        emit(
+          'PASS',
+          `custom resource ${logicalId} (${resource.Type}): created by ${fn.logicalId}, SUCCESS answered to CloudFormation`,
+        );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
+
+/** Runtime-provided packages a bundle loads with `import()` (ESM resolution: NODE_PATH does not apply). */
+function dynamicRuntimeImports(assetDir: string): string[] {
+  const found = new Set<string>();
+  for (const file of readdirSync(assetDir, { recursive: true }) as string[]) {
+    if (!/\.(c)?js$/.test(file)) continue;
+    const source = readFileSync(join(assetDir, file), 'utf8');
+    for (const match of source.matchAll(/\bimport\(\s*["']((?:@aws-sdk|@smithy)\/[^"']+)["']/g))
+      found.add(match[1] as string);
+  }
+  return [...found].sort();
 }

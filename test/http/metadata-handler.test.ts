@@ -54,6 +54,7 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
     expect(result.headers?.['Content-Type']).toBe('application/json');
     expect(body).toEqual({
       issuer: ISSUER,
+      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
       authorization_endpoint: `${ISSUER}/oauth2/authorize`,
       token_endpoint: `${ISSUER}/oauth2/token`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -52,6 +52,10 @@ describe('parseStageConfig', () => {
         revokeIntrospect: { rateLimit: 10, burstLimit: 20 },
       },
       logLevel: 'INFO',
+      accessTokenFormat: 'opaque',
+      jwtRevocationCheck: false,
+      signingKeyRotationDays: 90,
+      signingKeyPublishAheadSeconds: 7200,
       monitoring: { thresholds: DEFAULT_MONITORING_THRESHOLDS },
       metricsByClient: false,
       cloudWatchRole: true,
@@ -67,6 +71,35 @@ describe('parseStageConfig', () => {
     expect(config).not.toHaveProperty('adminInvokerArns');
     expect(config).not.toHaveProperty('customDomain');
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('JWT mode: access tokens default to 900 s unless set; the JWT settings are validated', () => {
+    const jwt = parseStageConfig({ authCheck: HTTP_AUTH_CHECK, accessTokenFormat: 'jwt' });
+    expect(jwt).toMatchObject({ accessTokenFormat: 'jwt', accessTokenTtlSeconds: 900 });
+    expect(
+      parseStageConfig({ authCheck: HTTP_AUTH_CHECK, accessTokenFormat: 'jwt', accessTokenTtlSeconds: 300 })
+        .accessTokenTtlSeconds,
+    ).toBe(300);
+    expect(() =>
+      parseStageConfig({
+        authCheck: HTTP_AUTH_CHECK,
+        accessTokenFormat: 'JWT',
+        signingKeyRotationDays: 0,
+        signingKeyPublishAheadSeconds: -1,
+        jwtRevocationCheck: 'true',
+        authorizerJwtAudience: 'https://api.example.com',
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          'accessTokenFormat must be "opaque" or "jwt"',
+          'authorizerJwtAudience must be a non-empty array of strings without spaces',
+          'jwtRevocationCheck must be true or false (a JSON boolean, not a string)',
+          'signingKeyRotationDays must be an integer from 1 to 3650',
+          'signingKeyPublishAheadSeconds must be an integer from 0 to 604800',
+        ],
+      }),
+    );
   });
 
   it('accepts the oauth2 context of cdk.json as it is committed', () => {

@@ -22,6 +22,7 @@ const README_OUTPUTS = [
   'IntrospectionUrl',
   'MetadataUrl',
   'IssuerUrl',
+  'JwksUrl',
   'AuthorizerArn',
   'AuthorizerArnParameter',
   'IssuerParameter',

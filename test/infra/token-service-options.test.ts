@@ -51,8 +51,8 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     expect(synth.nag.violations).toEqual([]);
     expect(synth.nag.success).toBe(true);
     const functions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Function'));
-    // Eight handlers and the hook secret's rotation function.
-    expect(functions).toHaveLength(9);
+    // Eight handlers, JWKS, the signing-key rotation and the hook secret's rotation function.
+    expect(functions).toHaveLength(11);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -77,6 +77,9 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       LOCKOUT_MAX_SECONDS: '600',
       LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
+      ACCESS_TOKEN_FORMAT: 'opaque',
+      SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+      ISSUER: `https://${CUSTOM_DOMAIN_NAME}`,
     });
   });
 
@@ -84,11 +87,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
     const permissions = permissionsOfRole(synth.template, service().tokenFunction.role);
     const hookLines = permissions.filter((line) => /lambda:|secretsmanager:/.test(line));
     const lockoutKey = JSON.stringify(ref(service().lockoutKeySecret));
-    expect(hookLines.filter((line) => !line.includes(lockoutKey))).toEqual([
+    const signingKeys = JSON.stringify(ref(service().signingKeys.secret));
+    expect(hookLines.filter((line) => !line.includes(lockoutKey) && !line.includes(signingKeys))).toEqual([
       `Allow lambda:InvokeFunction "${AUTH_CHECK_FUNCTION_ARN}"`,
     ]);
-    // 2 logs, 1 clients, 3 grants, 1 invoke, 2 on the lockout key secret
-    expect(permissions).toHaveLength(9);
+    // 2 logs, 1 clients, 3 grants, 1 invoke, 2 on the lockout key secret, 2 reading the signing keys
+    expect(permissions).toHaveLength(11);
   });
 
   it('authorizer: session check over https, its key referenced by ARN and readable by the authorizer and the authorize function only', () => {
@@ -126,6 +130,12 @@ describe('OAuth2TokenServiceStack with every option changed', { timeout: SYNTH_T
       AUTH_CHECK_FUNCTION_NAME: AUTH_CHECK_FUNCTION_ARN,
       ISSUER: expect.any(String),
     });
+    // The JWKS function reads no secret at all (it serves the public key item only).
+    const secretReaderRoles = Object.values(resourcesOf(synth.template, 'AWS::IAM::Policy'))
+      .filter(({ Properties }) => JSON.stringify(Properties).includes('secretsmanager:GetSecretValue'))
+      .flatMap(({ Properties }) => Properties.Roles as unknown[])
+      .map((role) => JSON.stringify(role));
+    expect(secretReaderRoles).not.toContain(JSON.stringify(ref(service().jwksFunction.role)));
   });
 
   it('no wildcard action anywhere', () => {
@@ -334,8 +344,9 @@ it(
     const synth = synthTokenServiceStack({ oauth2: withCdkJson({ demoRoute: false }), bundle: false });
     expect(routesOf(synth.template)).not.toContain('GET /me');
     synth.template.resourcePropertiesCountIs('AWS::ApiGateway::Resource', { PathPart: 'me' }, 0);
-    // Without /me: token, authorize, revocation, introspection, metadata, authorizer, admin, hook rotation.
-    synth.template.resourceCountIs('AWS::Lambda::Function', 8);
+    // Without /me: token, authorize, revocation, introspection, metadata, authorizer, admin, hook
+    // rotation, JWKS and signing-key rotation.
+    synth.template.resourceCountIs('AWS::Lambda::Function', 10);
     expect(synth.stack.service.node.tryFindChild('Me')).toBeUndefined();
     synth.template.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
     expect(outputOf(synth.template, synth.stack.service, 'AuthorizerArn').Export).toEqual({

@@ -60,9 +60,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       revocationFunction,
       introspectionFunction,
       metadataFunction,
+      jwksFunction,
+      signingKeys,
     } = service();
     const me = service().node.findChild('Me') as typeof tokenFunction;
     return {
+      jwks: jwksFunction,
+      signingKeyRotation: signingKeys.rotationFunction,
       token: tokenFunction,
       authorize: service().authorizeEndpoint.fn,
       revocation: revocationFunction,
@@ -82,7 +86,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
   });
 
   describe('Lambda functions', () => {
-    it('are exactly the eight house-default functions and the hook secret rotation: Node.js 24 on arm64', () => {
+    it('are exactly the eight house-default functions, JWKS, the signing-key rotation and the hook secret rotation: Node.js 24 on arm64', () => {
       const all = resourcesOf(synth.template, 'AWS::Lambda::Function');
       expect(Object.keys(all).sort()).toEqual(
         [...Object.values(functions()), service().hookSecretRotationFunction]
@@ -130,6 +134,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
       for (const [name, fn] of Object.entries(functions())) {
         const environment = environmentOf(synth.template, fn.function);
         expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET');
+        // The authorize function checks passwords under the same lockout counter (main's c2d1f2c).
         if (name === 'token' || name === 'admin' || name === 'authorize')
           expect(environment.LOCKOUT_KEY_SECRET_ARN, name).toEqual(lockoutKey);
         else expect(environment, name).not.toHaveProperty('LOCKOUT_KEY_SECRET_ARN');
@@ -154,6 +159,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         LOCKOUT_KEY_SECRET_ARN: ref(service().lockoutKeySecret),
         AUTH_CHECK_URL: 'https://auth-check.example.com/oauth2/check',
         AUTH_CHECK_SECRET_ARN: ref(service().hookSecret),
+        SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+        ACCESS_TOKEN_FORMAT: 'opaque',
+        ISSUER: resolve(service().issuer),
       });
     });
 
@@ -166,6 +174,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         REQUIRE_SSL: 'true',
         LOG_LEVEL: 'INFO',
         CLIENT_CACHE_TTL_SECONDS: '30',
+        JWT_REVOCATION_CHECK: 'false',
+        ISSUER: resolve(service().issuer),
       });
       expect(environmentOf(synth.template, functions().admin.function)).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -174,6 +184,9 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         ...METRICS,
         LOG_LEVEL: 'INFO',
         DISABLE_CLIENT_SECOND_SWEEP_SECONDS: String(DISABLE_CLIENT_SECOND_SWEEP_SECONDS),
+        SIGNING_KEYS_SECRET_ARN: ref(service().signingKeys.secret),
+        SIGNING_KEY_ROTATION_DAYS: '90',
+        SIGNING_KEY_PUBLISH_AHEAD_SECONDS: '7200',
         // create-client refuses per-client lifetimes below it; cdk.json turns the cache off.
         AUTHORIZER_CACHE_TTL_SECONDS: '0',
       });
@@ -311,6 +324,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [grantsTable.tableArn]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [hookSecret.secretArn]],
+          // Signs JWTs: reads the private key set, never writes it.
+          [
+            ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            [service().signingKeys.secret.secretArn],
+          ],
         ]),
       );
     });
@@ -357,8 +375,18 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
     it('admin role: manages clients, revokes grants, clears lockouts, queries only the two indexes', () => {
       const { admin } = functions();
-      const { clientsTable, grantsTable, lockoutKeySecret } = service();
-      expect(permissionsOfRole(synth.template, admin.role)).toEqual(
+      const { clientsTable, grantsTable, lockoutKeySecret, signingKeys } = service();
+      const signingSecret = JSON.stringify(resolve(signingKeys.secret.secretArn));
+      const lines = permissionsOfRole(synth.template, admin.role);
+      // rotate-signing-key: the signing secret (read and write) and the public key item only.
+      const keyLines = lines.filter(
+        (line) => line.includes(signingSecret) || line.includes('signing-keys#public'),
+      );
+      expect(keyLines.filter((line) => line.includes('LeadingKeys'))).toEqual([
+        `Allow dynamodb:PutItem ${JSON.stringify(resolve(grantsTable.tableArn))} if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["signing-keys#public"]}}`,
+      ]);
+      expect(keyLines.join('\n')).toContain('secretsmanager:PutSecretValue');
+      expect(lines.filter((line) => !keyLines.includes(line))).toEqual(
         allowLines(synth.stack, [
           [['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn(admin)]],
           [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [lockoutKeySecret.secretArn]],
@@ -402,11 +430,17 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
     });
 
     it('API Gateway may invoke the HTTP-facing functions and the authorizer, never the admin function', () => {
-      // Secrets Manager's permission to invoke the rotation function is pinned in service-monitoring.test.ts.
+      // The other invokers: Secrets Manager, of the hook secret rotation function (pinned in
+      // service-monitoring.test.ts), and the daily schedule, of the signing-key rotation function only.
       const rotation = JSON.stringify(resolve(service().hookSecretRotationFunction.function.functionArn));
-      const permissions = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission'))
+      const all = Object.values(resourcesOf(synth.template, 'AWS::Lambda::Permission'))
         .map(({ Properties }) => Properties)
         .filter((permission) => JSON.stringify(permission.FunctionName) !== rotation);
+      const scheduled = all.filter((permission) => permission.Principal === 'events.amazonaws.com');
+      expect(scheduled.map((permission) => permission.FunctionName)).toEqual([
+        resolve(functions().signingKeyRotation.function.functionArn),
+      ]);
+      const permissions = all.filter((permission) => !scheduled.includes(permission));
       for (const permission of permissions) {
         expect(permission).toMatchObject({
           Action: 'lambda:InvokeFunction',
@@ -415,10 +449,11 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         expect(permission.SourceArn).toBeDefined();
       }
       const invoked = new Set(permissions.map((permission) => JSON.stringify(permission.FunctionName)));
-      const { token, authorize, revocation, introspection, metadata, authorizer, admin, me } = functions();
+      const { token, authorize, revocation, introspection, metadata, authorizer, admin, me, jwks } =
+        functions();
       expect(invoked).toEqual(
         new Set(
-          [token, authorize, revocation, introspection, metadata, authorizer, me].map((fn) =>
+          [token, authorize, revocation, introspection, metadata, authorizer, me, jwks].map((fn) =>
             JSON.stringify(resolve(fn.function.functionArn)),
           ),
         ),
@@ -429,8 +464,13 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
 
   describe('hook secret, lockout key secret and sign-in form secret', () => {
     it('is generated by Secrets Manager, never a literal (so is the lockout key secret)', () => {
-      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
-      for (const secret of Object.values(synth.template.findResources('AWS::SecretsManager::Secret'))) {
+      // The fourth holds the JWT signing keys, created as an empty key set (see signing-keys-stack.test.ts).
+      synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+      const signingKeys = logicalIdOf(service().signingKeys.secret);
+      for (const [id, secret] of Object.entries(
+        synth.template.findResources('AWS::SecretsManager::Secret'),
+      )) {
+        if (id === signingKeys) continue;
         expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
         expect(secret.Properties).not.toHaveProperty('SecretString');
       }
@@ -502,6 +542,8 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
           'GET /oauth2/authorize',
           'POST /oauth2/authorize',
           'GET /.well-known/oauth-authorization-server',
+          'GET /.well-known/openid-configuration',
+          'GET /.well-known/jwks.json',
           'GET /me',
         ].sort(),
       );
@@ -651,8 +693,12 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/Api Annotation::AwsSolutions-APIG2',
         'TokenService/Api Annotation::AwsSolutions-APIG3',
         'TokenService/Api Annotation::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'TokenService/Api/Default/.well-known/jwks.json/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/.well-known/jwks.json/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/.well-known/oauth-authorization-server/GET Annotation::AwsSolutions-COG4',
+        'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-APIG4',
+        'TokenService/Api/Default/.well-known/openid-configuration/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/me/GET Annotation::AwsSolutions-COG4',
         'TokenService/Api/Default/oauth2/authorize/GET Annotation::AwsSolutions-APIG4',
         'TokenService/Api/Default/oauth2/authorize/GET Annotation::AwsSolutions-COG4',
@@ -669,6 +715,7 @@ describe('OAuth2TokenServiceStack with the cdk.json settings', { timeout: SYNTH_
         'TokenService/HookSecretRotation Annotation::AwsSolutions-IAM5[Resource::*]',
         'TokenService/LockoutKeySecret Annotation::AwsSolutions-SMG4',
         'TokenService/Monitoring/AlarmTopic Annotation::AwsSolutions-SNS2',
+        'TokenService/SigningKeys/PrivateKeys Annotation::AwsSolutions-SMG4',
       ]);
     });
   });

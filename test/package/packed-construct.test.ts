@@ -155,8 +155,9 @@ describe('the packed construct, installed into a CDK app outside the repository 
         };
       const auth = template('Auth');
       const functions = Object.values(auth.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-      // Seven handlers, the authorize endpoint and the hook secret's rotation function.
-      expect(functions).toHaveLength(9);
+      // Seven handlers, the authorize endpoint, the hook secret's rotation function, the JWKS
+      // function and the signing-key rotation function.
+      expect(functions).toHaveLength(11);
       // Every function's code is an esbuild bundle built from the installed package's lambdas/.
       const bundles = readdirSync(join(app, 'cdk.out')).filter((name) => name.startsWith('asset.'));
       const bundled = bundles.filter((dir) => existsSync(join(app, 'cdk.out', dir, 'index.js')));

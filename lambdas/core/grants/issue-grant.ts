@@ -3,6 +3,7 @@ import type { GrantRecord } from '../grant-store';
 import type { TokenResponseBody } from '../token-response';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateId, generateSecret, hashSecret } from '../token-secrets';
+import { prepareAccessToken } from './access-token';
 import { type GrantContext, tokenLifetimesOf } from './grant-context';
 
 /**
@@ -23,7 +24,7 @@ export async function issueGrant(
   const { client, deps, now } = context;
   const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
   const grantId = grant.grantId ?? generateId(deps.random);
-  const accessSecret = generateSecret(deps.random);
+  const accessToken = await prepareAccessToken(context, grantId, accessTtl);
   const refreshSecret = grant.withRefreshToken ? generateSecret(deps.random) : undefined;
   const accessExpiresAt = now + accessTtl;
   // Never past the grant's absolute cap, even for a client whose own refresh lifetime is longer.
@@ -40,7 +41,7 @@ export async function issueGrant(
     accessScope: grant.scope,
     createdAt: now,
     issuedAt: now,
-    accessHash: hashSecret(accessSecret),
+    accessHash: accessToken.hash,
     accessExpiresAt,
     ...(refreshSecret === undefined ? {} : { refreshHash: hashSecret(refreshSecret), refreshExpiresAt }),
     consumedRefreshHashes: [],
@@ -59,7 +60,10 @@ export async function issueGrant(
     ...(grant.userId === undefined ? {} : { userId: grant.userId }),
   });
   return tokenResponse({
-    accessToken: formatToken(grantId, accessSecret),
+    accessToken: await accessToken.issue({
+      ...(grant.userId === undefined ? {} : { userId: grant.userId }),
+      scope: grant.scope,
+    }),
     expiresIn: accessTtl,
     ...(refreshSecret === undefined ? {} : { refreshToken: formatToken(grantId, refreshSecret) }),
     ...(grant.userId === undefined ? {} : { userId: grant.userId }),

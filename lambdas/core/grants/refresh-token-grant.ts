@@ -4,6 +4,7 @@ import { InvalidGrant, InvalidRequest, InvalidScope } from '../oauth-errors';
 import { parseScope, resolveScope } from '../scope';
 import { tokenResponse } from '../token-response';
 import { formatToken, generateSecret, hashesEqual, hashSecret, parseToken } from '../token-secrets';
+import { prepareAccessToken } from './access-token';
 import { type GrantContext, type GrantHandler, tokenLifetimesOf } from './grant-context';
 
 const invalidGrant = (cause: string) =>
@@ -33,9 +34,9 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
   }
 
   const presentedHash = hashSecret(token.secret);
-  const accessSecret = generateSecret(deps.random);
-  const refreshSecret = generateSecret(deps.random);
   const { accessTtl, refreshTtl } = tokenLifetimesOf(context);
+  const accessToken = await prepareAccessToken(context, token.grantId, accessTtl);
+  const refreshSecret = generateSecret(deps.random);
   const refreshExpiresAt = now + refreshTtl;
   const redeemed =
     (await deps.grants.redeemRefreshToken(token.grantId, {
@@ -44,7 +45,7 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
       now,
       ...(userId === undefined ? {} : { userKey: userId }),
       ...(scope === undefined ? {} : { scope }),
-      accessHash: hashSecret(accessSecret),
+      accessHash: accessToken.hash,
       accessExpiresAt: now + accessTtl,
       refreshHash: hashSecret(refreshSecret),
       refreshExpiresAt,
@@ -60,7 +61,10 @@ export const refreshTokenGrant: GrantHandler = async (context) => {
     ...(redeemed.userId === undefined ? {} : { userId: redeemed.userId }),
   });
   return tokenResponse({
-    accessToken: formatToken(redeemed.grantId, accessSecret),
+    accessToken: await accessToken.issue({
+      ...(redeemed.userId === undefined ? {} : { userId: redeemed.userId }),
+      scope: redeemed.accessScope,
+    }),
     expiresIn: accessTtl,
     refreshToken: formatToken(redeemed.grantId, refreshSecret),
     ...(redeemed.userId === undefined ? {} : { userId: redeemed.userId }),
