@@ -67,6 +67,10 @@ const LAMBDA_ENVIRONMENT: NodeJS.ProcessEnv = {
   LOCKOUT_KEY_SECRET: 'bench-lockout-key-secret-0123456789abcdef',
   REQUIRE_SSL: 'true',
   LOG_LEVEL: 'INFO',
+  // Set by the stack for every function that reads them (the metadata refuses to start without).
+  ISSUER: 'https://auth.example.com',
+  AUTHORIZE_FORM_SECRET: 'bench-authorize-form-secret-0123456789abcdef',
+  SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-signing-keys-AbCdEf',
 };
 
 /**

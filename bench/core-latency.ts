@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { noAudit } from '../lambdas/core/audit-event';
 import type { AuthCheck } from '../lambdas/core/auth-check';
+import { verifyJwtAccessToken } from '../lambdas/core/jwt-access-token';
+import { generateSigningKey, privateKeyOf, publicJwkOf } from '../lambdas/core/signing-keys';
 import { issueToken, type TokenHttpRequest } from '../lambdas/core/token-endpoint';
 import { DEFAULT_TOKEN_ENDPOINT_CONFIG, type TokenEndpointDeps } from '../lambdas/core/token-endpoint-config';
 import { hashSecret } from '../lambdas/core/token-secrets';
@@ -17,7 +19,9 @@ export type CoreOperation =
   | 'issue_password'
   | 'issue_client_credentials'
   | 'issue_refresh'
-  | 'verify_access_token';
+  | 'verify_access_token'
+  | 'issue_password_jwt'
+  | 'verify_jwt_access_token';
 
 export interface CoreLatency {
   readonly operation: CoreOperation;
@@ -94,6 +98,18 @@ export async function measureCoreLatency(iterations: number): Promise<CoreLatenc
   // As in the authorizer Lambda: the client read is absorbed by the short in-memory cache.
   const verifyDeps = { grants, clients: new CachedClientStore(clients, 30_000, Date.now), clock: Date.now };
 
+  // JWT mode: the same grant with an RS256 signature (the key cached in memory, as the token Lambda
+  // keeps it), and the local verification our authorizer does (RS256, typ, iss, exp; key by kid).
+  const ISSUER = 'https://auth.example.com';
+  const key = generateSigningKey(randomBytes, 0, 0);
+  const active = { kid: key.kid, privateKey: privateKeyOf(key) };
+  const publicKey = createPublicKey({ key: { ...publicJwkOf(key.kid, key.privateKeyPem) }, format: 'jwk' });
+  const jwtConfig = { ...config, accessTokenFormat: 'jwt' as const, issuer: ISSUER };
+  const jwtDeps: TokenEndpointDeps = { ...deps, signingKey: async () => active };
+  const jwtLogin = () => issueToken(post(passwordForm), jwtConfig, jwtDeps);
+  const jwts = await Promise.all(Array.from({ length: POOL }, async () => (await jwtLogin()).access_token));
+  const lookup = async (kid: string) => (kid === key.kid ? publicKey : undefined);
+
   const results: CoreLatency[] = [];
   results.push(await time('issue_password', iterations, () => login()));
   results.push(
@@ -115,6 +131,12 @@ export async function measureCoreLatency(iterations: number): Promise<CoreLatenc
   results.push(
     await time('verify_access_token', iterations, (i) =>
       verifyAccessToken(accessTokens[i % POOL], verifyDeps, 'oauth2'),
+    ),
+  );
+  results.push(await time('issue_password_jwt', iterations, () => jwtLogin()));
+  results.push(
+    await time('verify_jwt_access_token', iterations, (i) =>
+      verifyJwtAccessToken(String(jwts[i % POOL]), lookup, { issuer: ISSUER }, Math.floor(Date.now() / 1000)),
     ),
   );
   return results;

@@ -117,6 +117,23 @@ export function costPerMillion(results: Omit<BenchResults, 'targets'>): CostRow[
   add('refresh', 'refresh_token', 'refresh_token', ASSUMPTIONS.tokenMemoryGb, true);
   // The authorizer runs in front of someone else's API: their API Gateway request is theirs to pay.
   add('authorizer check, opaque (cache off)', 'authorizer', 'me', ASSUMPTIONS.authorizerMemoryGb, false);
+  add(
+    'password grant, JWT (lockout off)',
+    'password_lockout_off',
+    'password_jwt',
+    ASSUMPTIONS.tokenMemoryGb,
+    true,
+  );
+  add('authorizer check, JWT (cache off)', 'authorizer_jwt', 'me_jwt', ASSUMPTIONS.authorizerMemoryGb, false);
+  rows.push({
+    operation: 'HTTP API JWT authorizer check (no code of ours)',
+    apiGateway: 0,
+    lambda: 0,
+    dynamoDb: 0,
+    total: 0,
+    basis:
+      'API Gateway checks the signature itself: no Lambda, no read; only the HTTP API request, which the downstream API pays anyway',
+  });
   rows.push({
     operation: 'Amazon Cognito, client_credentials (M2M)',
     apiGateway: 0,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Environment } from '../lambdas/handlers/environment-reader';
 import { createDynamoDbDocumentClient } from '../lambdas/store/dynamodb-client';
 import { createTablesIfMissing } from '../lambdas/store/table-definitions';
@@ -26,6 +29,7 @@ export type CountedOperation =
   | 'refresh_token'
   | 'client_credentials'
   | 'authorizer'
+  | 'authorizer_jwt'
   | 'revocation';
 
 export interface OperationCalls {
@@ -45,6 +49,8 @@ interface Scenario<Prepared> {
   readonly operation: CountedOperation;
   /** Settings of the Lambdas under measurement on top of the defaults. */
   readonly environment?: Environment;
+  /** Prepare with Lambdas built with these settings too (JWT mode: the tokens it checks are JWTs). */
+  readonly prepareInMode?: boolean;
   /** Uncounted set-up for call `i` (issuing the token it will use). */
   prepare(setup: InProcessLambdas, i: number): Promise<Prepared>;
   /** The counted call; throws unless it had the expected outcome. */
@@ -94,17 +100,32 @@ export async function measureDynamoDbCallsPerOperation(
       counter.intervals.push({ kind: 'hook', start, end: performance.now() });
     }
   };
+  let keysDir: string | undefined;
   try {
     const setup = buildInProcessLambdas(env);
     const credentials = await createBenchClient(setup);
+    // JWT mode: the private key set in a 0600 file, as the local stack keeps it; the first key made
+    // and its public half published by the admin's rotate-signing-key, as a deployer would.
+    keysDir = await mkdtemp(join(tmpdir(), 'bench-signing-keys-'));
+    const jwtEnvironment: Environment = {
+      ACCESS_TOKEN_FORMAT: 'jwt',
+      ISSUER: 'http://127.0.0.1:3000',
+      SIGNING_KEYS_FILE: join(keysDir, 'signing-keys.json'),
+    };
+    const rotated = await buildInProcessLambdas({ ...env, ...jwtEnvironment }).admin({
+      action: 'rotate-signing-key',
+    });
+    if (typeof rotated.kid !== 'string')
+      throw new Error(`rotate-signing-key failed: ${JSON.stringify(rotated)}`);
     const results: OperationCalls[] = [];
-    for (const scenario of scenarios(credentials)) {
+    for (const scenario of scenarios(credentials, jwtEnvironment)) {
       results.push(await measure(scenario as Scenario<unknown>, env, setup, counter, warmSamples));
     }
     return results;
   } finally {
     globalThis.fetch = realFetch;
     uninstall();
+    if (keysDir !== undefined) await rm(keysDir, { recursive: true, force: true });
   }
 }
 
@@ -116,10 +137,12 @@ async function measure<Prepared>(
   warmSamples: number,
 ): Promise<OperationCalls> {
   const lambdas = buildInProcessLambdas({ ...env, ...scenario.environment });
+  const preparer =
+    scenario.prepareInMode === true ? buildInProcessLambdas({ ...env, ...scenario.environment }) : setup;
   const samples: DynamoDbCallCounts[] = [];
   const roundTrips: RoundTrips[] = [];
   for (let i = 0; i <= warmSamples; i += 1) {
-    const prepared = await scenario.prepare(setup, i);
+    const prepared = await scenario.prepare(preparer, i);
     counter.reset();
     await scenario.run(lambdas, prepared).catch((error: unknown) => {
       throw new Error(`${scenario.operation}: ${error instanceof Error ? error.message : String(error)}`);
@@ -155,7 +178,7 @@ const mostFrequent = (values: readonly RoundTrips[]): RoundTrips | undefined => 
   return [...counted.values()].sort((a, b) => b.n - a.n)[0]?.value;
 };
 
-function scenarios(client: ClientCredentials): Scenario<unknown>[] {
+function scenarios(client: ClientCredentials, jwtEnvironment: Environment): Scenario<unknown>[] {
   const login = async (setup: InProcessLambdas) =>
     jsonBody(
       await expectStatus(
@@ -217,6 +240,14 @@ function scenarios(client: ClientCredentials): Scenario<unknown>[] {
       if (!(await lambdas.authorize(accessToken))) throw new Error('authorizer denied a valid token');
     },
   };
+  // JWT mode: the authorizer checks the signature with the public key it keeps in memory; the
+  // first (cold) call reads the published key item once.
+  const authorizerJwt: Scenario<string> = {
+    ...authorizer,
+    operation: 'authorizer_jwt',
+    environment: jwtEnvironment,
+    prepareInMode: true,
+  };
   const revocation: Scenario<string> = {
     operation: 'revocation',
     prepare: async (setup) => String((await login(setup)).refresh_token),
@@ -234,6 +265,7 @@ function scenarios(client: ClientCredentials): Scenario<unknown>[] {
     refresh,
     clientCredentials,
     authorizer,
+    authorizerJwt,
     revocation,
   ] as Scenario<unknown>[];
 }

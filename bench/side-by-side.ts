@@ -16,24 +16,45 @@ export const LOAD_OPERATIONS: readonly LoadOperation[] = [
  * work as the peer, which has no lockout); `password_lockout` is ours with the lockout on (the deployed
  * default) against the same peer figures, so the lockout's cost shows on its own line.
  */
-export type SideBySideRow = LoadOperation | 'password_lockout';
+export type SideBySideRow = LoadOperation | 'password_lockout' | 'password_jwt' | 'me_jwt';
 export const SIDE_BY_SIDE_ROWS: readonly SideBySideRow[] = [
   'password',
   'password_lockout',
   'client_credentials',
   'refresh_token',
   'me',
+  'password_jwt',
+  'me_jwt',
 ];
+
+/** Which side and operation supply a row's "ours" figures (the peer's are always its own operation). */
+const ROW_SOURCES: Readonly<Record<SideBySideRow, { side: string; operation: LoadOperation }>> = {
+  password: { side: 'ours', operation: 'password' },
+  password_lockout: { side: 'ours_lockout', operation: 'password' },
+  client_credentials: { side: 'ours', operation: 'client_credentials' },
+  refresh_token: { side: 'ours', operation: 'refresh_token' },
+  me: { side: 'ours', operation: 'me' },
+  // JWT mode, lockout off: the password row's work plus an RS256 signature, and a bearer check that
+  // verifies the signature in memory instead of reading the grant.
+  password_jwt: { side: 'ours_jwt', operation: 'password' },
+  me_jwt: { side: 'ours_jwt', operation: 'me' },
+};
 
 /** The sides measured in each round: which service, its settings, and which rows it supplies. */
 const SIDES: ReadonlyArray<{
-  readonly side: 'ours' | 'ours_lockout' | 'peer';
+  readonly side: 'ours' | 'ours_lockout' | 'ours_jwt' | 'peer';
   readonly kind: ServiceKind;
   readonly environment?: Readonly<Record<string, string>>;
   readonly operations: readonly LoadOperation[];
 }> = [
   { side: 'ours', kind: 'ours', environment: { LOCKOUT_THRESHOLD: '0' }, operations: LOAD_OPERATIONS },
   { side: 'ours_lockout', kind: 'ours', operations: ['password'] },
+  {
+    side: 'ours_jwt',
+    kind: 'ours',
+    environment: { LOCKOUT_THRESHOLD: '0', ACCESS_TOKEN_FORMAT: 'jwt' },
+    operations: ['password', 'me'],
+  },
   { side: 'peer', kind: 'peer', operations: LOAD_OPERATIONS },
 ];
 
@@ -120,8 +141,8 @@ export async function measureSideBySide(
     };
   };
   return SIDE_BY_SIDE_ROWS.map((row) => {
-    const operation: LoadOperation = row === 'password_lockout' ? 'password' : row;
-    const ours = results.get(key(row === 'password_lockout' ? 'ours_lockout' : 'ours', operation)) ?? [];
+    const { side, operation } = ROW_SOURCES[row];
+    const ours = results.get(key(side, operation)) ?? [];
     const peer = results.get(key('peer', operation)) ?? [];
     const paired = ours.map((result, index) => ({ ours: result, peer: peer[index] as LoadResult }));
     return {

@@ -101,6 +101,16 @@ describe('SDK clients a Lambda does not use are not loaded', () => {
     expect(loaded).not.toContain(SECRETS_SDK);
   });
 
+  it('token in opaque mode with the signing-key secret configured (as the stack deploys it): no Secrets Manager', async () => {
+    const loaded = await sdkPackagesLoadedBy('token', {
+      ...HTTP_AUTH_CHECK,
+      ACCESS_TOKEN_FORMAT: 'opaque',
+      SIGNING_KEYS_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing-keys-AbCdEf',
+    });
+    expect(loaded).toContain('@aws-sdk/client-dynamodb');
+    expect(loaded).not.toContain(SECRETS_SDK);
+  });
+
   it('authorizer without a session check: neither', async () => {
     const loaded = await sdkPackagesLoadedBy('authorizer', {});
     expect(loaded).toContain('@aws-sdk/client-dynamodb');
