@@ -1,5 +1,11 @@
-import type { KeyObject } from 'node:crypto';
-import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { type KeyObject, verify } from 'node:crypto';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+  SignJWT,
+} from 'jose';
 import { isValidUserId, type UserId } from './auth-check';
 import { type ActiveSigningKey, JWT_ALG, JWT_TYP } from './signing-keys';
 
@@ -91,10 +97,22 @@ export class JwtRejected extends Error {
   }
 }
 
+/** RFC 9068 §4: `typ` is `at+jwt`, or its full media type; compared as RFC 7515 §4.1.9 says, case-insensitively. */
+const isAccessTokenTyp = (typ: unknown): boolean =>
+  typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === JWT_TYP;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
 /**
  * Verifies an access token locally: RS256 only (so `none` and HS256-with-the-public-key fail before
  * any key is used), the key chosen by `kid`, `typ` at+jwt, `iss`, `exp`/`nbf` with at most 60 s skew,
  * `aud` when configured, and the claims RFC 9068 requires. Throws `JwtRejected` for any failure.
+ *
+ * The signature is checked with Node's synchronous `crypto.verify` (RSASSA-PKCS1-v1_5 with SHA-256,
+ * RFC 7518 §3.3) rather than jose's `jwtVerify`: jose 6 goes through WebCrypto's asynchronous job
+ * queue, which measured 183 µs per check against 90 µs for aws-jwt-verify and 42 µs for the bare
+ * verify (`npm run bench`). jose still decodes the header and payload; the claim rules below are the
+ * ones `jwtVerify` applied, each covered by a negative test.
  */
 export async function verifyJwtAccessToken(
   token: string,
@@ -102,37 +120,54 @@ export async function verifyJwtAccessToken(
   options: JwtVerificationOptions,
   now: number,
 ): Promise<VerifiedJwtAccessToken> {
-  let kid = '';
+  const parts = token.split('.');
+  const [encodedHeader = '', encodedPayload = '', encodedSignature = ''] = parts;
+  if (parts.length !== 3 || !BASE64URL.test(encodedSignature)) throw new JwtRejected('not a signed JWT');
+  let header: ProtectedHeaderParameters;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(
-      token,
-      async (header) => {
-        if (header.alg !== JWT_ALG) throw new JwtRejected(`algorithm ${String(header.alg)} refused`);
-        if (typeof header.kid !== 'string' || header.kid === '') throw new JwtRejected('no kid');
-        kid = header.kid;
-        const key = await lookup(header.kid);
-        if (key === undefined) throw new JwtRejected('unknown kid');
-        return key;
-      },
-      {
-        algorithms: [JWT_ALG],
-        typ: JWT_TYP,
-        issuer: options.issuer,
-        ...(options.audience === undefined || options.audience.length === 0
-          ? {}
-          : { audience: [...options.audience] }),
-        clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(now * 1000),
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
-      },
-    ));
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
   } catch (error) {
-    if (error instanceof JwtRejected) throw error;
-    throw new JwtRejected(error instanceof Error ? `${error.name}: ${error.message}` : 'invalid JWT', {
-      cause: error,
-    });
+    throw new JwtRejected('malformed JWT', { cause: error });
   }
+  if (header.alg !== JWT_ALG) throw new JwtRejected(`algorithm ${String(header.alg)} refused`);
+  // RFC 7515 §4.1.11: an extension we do not understand must make the token invalid.
+  if (header.crit !== undefined) throw new JwtRejected('crit header refused');
+  if (!isAccessTokenTyp(header.typ)) throw new JwtRejected('typ is not at+jwt');
+  if (typeof header.kid !== 'string' || header.kid === '') throw new JwtRejected('no kid');
+  const kid = header.kid;
+  const key = await lookup(kid);
+  if (key === undefined) throw new JwtRejected('unknown kid');
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa')
+    throw new JwtRejected('not an RSA public key');
+  const signed = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
+  if (!verify('sha256', signed, key, Buffer.from(encodedSignature, 'base64url'))) {
+    throw new JwtRejected('signature invalid');
+  }
+  for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'] as const) {
+    if (payload[claim] === undefined) throw new JwtRejected(`missing ${claim}`);
+  }
+  if (payload.iss !== options.issuer) throw new JwtRejected('unexpected iss');
+  if (typeof payload.exp !== 'number' || payload.exp <= now - JWT_CLOCK_TOLERANCE_SECONDS) {
+    throw new JwtRejected('expired');
+  }
+  if (
+    payload.nbf !== undefined &&
+    (typeof payload.nbf !== 'number' || payload.nbf > now + JWT_CLOCK_TOLERANCE_SECONDS)
+  ) {
+    throw new JwtRejected('not yet valid');
+  }
+  if (options.audience !== undefined && options.audience.length > 0) {
+    const presented =
+      typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
+    if (!presented.some((audience) => options.audience?.includes(audience)))
+      throw new JwtRejected('unexpected aud');
+  }
+  const validAud =
+    typeof payload.aud === 'string' ||
+    (Array.isArray(payload.aud) && payload.aud.every((audience) => typeof audience === 'string'));
+  if (!validAud) throw new JwtRejected('malformed aud');
   const { jti, sub, client_id: clientId, scope, user_id: userId, aud, iat, exp } = payload;
   const grantId = typeof jti === 'string' ? grantIdOfJti(jti) : undefined;
   if (grantId === undefined || typeof jti !== 'string') throw new JwtRejected('malformed jti');

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -154,6 +154,40 @@ describe('our authorizer checks JWT access tokens locally', () => {
       .setExpirationTime(t.now() + 600)
       .sign(key.privateKey);
     await expect401(t.authorize(token));
+  });
+
+  it('correctly signed but a crit header, a missing exp or jti, a non-string aud, or no typ: 401', async () => {
+    const key = await t.keys.signingKey(t.now());
+    const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    // Signed by hand with the real key: only the claim rules can refuse these.
+    const signed = (header: Record<string, unknown>, payload: Record<string, unknown>) => {
+      const input = `${base64url(header)}.${base64url(payload)}`;
+      return `${input}.${cryptoSign('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
+    };
+    const header = { alg: 'RS256', kid: key.kid, typ: 'at+jwt' };
+    const c = t.claims();
+    const payload = {
+      iss: ISSUER,
+      sub: '1234',
+      aud: AUDIENCE,
+      client_id: c.clientId,
+      jti: c.jti,
+      iat: t.now(),
+      exp: t.now() + 600,
+      scope: 'orders:read',
+      user_id: 1234,
+    };
+    // The control: the same construction, nothing wrong, is allowed.
+    const allowed = await t.authorize(signed(header, payload));
+    expect(allowed.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    await expect401(t.authorize(signed({ ...header, crit: ['exp'] }, payload)));
+    const { exp: _exp, ...withoutExp } = payload;
+    await expect401(t.authorize(signed(header, withoutExp)));
+    const { jti: _jti, ...withoutJti } = payload;
+    await expect401(t.authorize(signed(header, withoutJti)));
+    await expect401(t.authorize(signed(header, { ...payload, aud: 42 })));
+    const { typ: _typ, ...untyped } = header;
+    await expect401(t.authorize(signed(untyped, payload)));
   });
 
   it('a tampered payload or signature: 401', async () => {
