@@ -93,6 +93,28 @@ async function setup(options: { revocationCheck?: boolean } = {}) {
 /** The authorizer's 401: API Gateway answers 401 only for this exact error. */
 const expect401 = (promise: Promise<unknown>) => expect(promise).rejects.toThrow(UNAUTHORIZED);
 
+/** A token with RFC 9068's claims built by jose directly, so a test can vary the header or add nbf. */
+async function handMadeToken(
+  t: Awaited<ReturnType<typeof setup>>,
+  options: {
+    header: { alg: string; kid?: string; typ: string };
+    notBefore?: number;
+    key: Parameters<SignJWT['sign']>[0];
+  },
+): Promise<string> {
+  const c = t.claims();
+  const jwt = new SignJWT({ client_id: c.clientId })
+    .setProtectedHeader(options.header)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('1234')
+    .setJti(c.jti)
+    .setIssuedAt(t.now())
+    .setExpirationTime(t.now() + 600);
+  if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
+  return jwt.sign(options.key);
+}
+
 describe('our authorizer checks JWT access tokens locally', () => {
   let t: Awaited<ReturnType<typeof setup>>;
   beforeEach(async () => {
@@ -128,31 +150,19 @@ describe('our authorizer checks JWT access tokens locally', () => {
       type: 'spki',
       format: 'pem',
     });
-    const c = t.claims();
-    const token = await new SignJWT({ client_id: c.clientId, scope: 'orders:read' })
-      .setProtectedHeader({ alg: 'HS256', kid: t.keys.firstKid, typ: 'at+jwt' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setSubject('1234')
-      .setJti(c.jti)
-      .setIssuedAt(t.now())
-      .setExpirationTime(t.now() + 600)
-      .sign(new TextEncoder().encode(publicPem.toString()));
+    const token = await handMadeToken(t, {
+      header: { alg: 'HS256', kid: t.keys.firstKid, typ: 'at+jwt' },
+      key: new TextEncoder().encode(publicPem.toString()),
+    });
     await expect401(t.authorize(token));
   });
 
   it('a wrong typ: 401', async () => {
-    const c = t.claims();
     const key = await t.keys.signingKey(t.now());
-    const token = await new SignJWT({ client_id: c.clientId })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setSubject('1234')
-      .setJti(c.jti)
-      .setIssuedAt(t.now())
-      .setExpirationTime(t.now() + 600)
-      .sign(key.privateKey);
+    const token = await handMadeToken(t, {
+      header: { alg: 'RS256', kid: key.kid, typ: 'JWT' },
+      key: key.privateKey,
+    });
     await expect401(t.authorize(token));
   });
 
@@ -212,18 +222,12 @@ describe('our authorizer checks JWT access tokens locally', () => {
   });
 
   it('nbf in the future (beyond the skew): 401', async () => {
-    const c = t.claims();
     const key = await t.keys.signingKey(t.now());
-    const token = await new SignJWT({ client_id: c.clientId })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setSubject('1234')
-      .setJti(c.jti)
-      .setIssuedAt(t.now())
-      .setNotBefore(t.now() + 120)
-      .setExpirationTime(t.now() + 600)
-      .sign(key.privateKey);
+    const token = await handMadeToken(t, {
+      header: { alg: 'RS256', kid: key.kid, typ: 'at+jwt' },
+      notBefore: t.now() + 120,
+      key: key.privateKey,
+    });
     await expect401(t.authorize(token));
   });
 
