@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { HookCall } from './loopback-hooks';
 
@@ -236,6 +236,86 @@ export const LIFE_CYCLE_STEPS: readonly LifeCycleStep[] = [
           'the session check was not called with a signed request',
         );
       }
+    },
+  },
+  {
+    name: 'GET and POST /oauth2/authorize: a public client signs the user in with PKCE; the code is exchanged once',
+    needs: ['GET /oauth2/authorize', 'POST /oauth2/authorize', 'POST /oauth2/token'],
+    async run(target, state) {
+      const redirectUri = 'https://client.example/callback';
+      const created = await admin(target, {
+        action: 'create-client',
+        name: `${target.clientNamePrefix}${randomBytes(4).toString('hex')}`,
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: [redirectUri],
+        token_endpoint_auth_method: 'none',
+      });
+      check(typeof created.client_id === 'string', `create-client answered ${JSON.stringify(created)}`);
+      const clientId = created.client_id as string;
+      state.createdClients.push(clientId);
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const query = new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: redirectUri,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: 'verification-state',
+      });
+      const page = await call(target, 'GET', `/oauth2/authorize?${query}`);
+      check(page.status === 200, `the sign-in page answered ${describe(page)}`);
+      check(
+        /frame-ancestors 'none'/.test(page.headers.get('content-security-policy') ?? '') &&
+          page.headers.get('cache-control')?.includes('no-store') === true,
+        'the sign-in page lacks its CSP (frame-ancestors) or no-store',
+      );
+      const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      check(cookie.includes('='), 'the sign-in page set no anti-forgery cookie');
+      const hidden = [...page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(
+        (match) => [match[1] as string, (match[2] as string).replaceAll('&amp;', '&')] as [string, string],
+      );
+      const signedIn = await call(target, 'POST', '/oauth2/authorize', {
+        headers: { Cookie: cookie },
+        form: Object.fromEntries([
+          ...hidden,
+          ['username', target.user.username],
+          ['password', target.user.password],
+        ]),
+      });
+      check(signedIn.status === 302, `the sign-in answered ${describe(signedIn)}`);
+      const location = new URL(signedIn.headers.get('location') ?? 'about:blank');
+      check(
+        `${location.origin}${location.pathname}` === redirectUri,
+        `redirected to ${location.origin}${location.pathname}`,
+      );
+      const code = location.searchParams.get('code');
+      check(code !== null, `no code in ${location.search}`);
+      check(location.searchParams.get('state') === 'verification-state', 'state not returned');
+      if (target.expectedIssuer !== undefined)
+        check(
+          location.searchParams.get('iss') === target.expectedIssuer,
+          `iss ${location.searchParams.get('iss')}`,
+        );
+      const exchange = {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code,
+        code_verifier: verifier,
+        redirect_uri: redirectUri,
+      };
+      const tokens = await call(target, 'POST', '/oauth2/token', { form: exchange });
+      check(
+        tokens.status === 200 && typeof tokens.json.access_token === 'string',
+        `the code exchange answered ${describe(tokens)}`,
+      );
+      if (target.user.userId !== undefined)
+        check(tokens.json.user_id === target.user.userId, `user_id ${JSON.stringify(tokens.json.user_id)}`);
+      const replay = await call(target, 'POST', '/oauth2/token', { form: exchange });
+      check(
+        replay.status === 400 && replay.json.error === 'invalid_grant',
+        `a replayed code answered ${describe(replay)}`,
+      );
     },
   },
   {

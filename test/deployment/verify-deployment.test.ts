@@ -101,6 +101,9 @@ describe('npm run verify:deployment', () => {
         expect(passed).toMatch(/step: POST \/oauth2\/token password grant through the signed AuthCheck hook/);
         expect(passed).toMatch(/step: GET \/me with the access token through the template authorizer/);
         expect(passed).toMatch(/step: admin invoke disable-client/);
+        expect(passed).toMatch(
+          /step: GET and POST \/oauth2\/authorize: a public client signs the user in with PKCE/,
+        );
         expect(passed).toMatch(/IAM: function \w*Token\w*: \d+ AWS calls, all allowed by its role/);
         expect(passed).toMatch(/GSIs byUser, byClient/);
         expect(result.lines.map((line) => line.text).join('\n')).toMatch(/Timeout 28 s, MemorySize 512 MB/);
