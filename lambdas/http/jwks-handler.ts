@@ -4,10 +4,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
 import { toEpochSeconds } from '../core/clock';
-import { InvalidRequest } from '../core/oauth-errors';
 import { jwksDocument, type PublicKeyStore, type PublishedKeySet } from '../core/signing-keys';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
+import { requireGet } from './require-get';
 
 /**
  * How long browsers, CDNs and verifiers may cache the JWKS (≤ 3600 s). Far below the 2 h a new key
@@ -28,12 +28,7 @@ export function createJwksHandler(deps: { publicKeys: PublicKeyStore; clock: Clo
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
-      if (event.httpMethod !== 'GET') {
-        throw new InvalidRequest('This endpoint only supports the GET method', {
-          status: 405,
-          headers: { Allow: 'GET' },
-        });
-      }
+      requireGet(event);
       const now = deps.clock();
       if (cached === undefined || cached.until <= now) {
         cached = { keys: await deps.publicKeys.loadPublicKeys(), until: now + JWKS_READ_CACHE_MS };

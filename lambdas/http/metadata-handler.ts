@@ -3,9 +3,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { authorizationServerMetadata, type MetadataConfig } from '../core/authorization-server-metadata';
-import { InvalidRequest } from '../core/oauth-errors';
 import { LAMBDA_DEADLINE } from './lambda-deadline';
 import { oauthErrorMiddleware } from './oauth-error-middleware';
+import { requireGet } from './require-get';
 
 /** `GET /.well-known/oauth-authorization-server` (RFC 8414): the same document whatever `Host` says. */
 export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
@@ -13,12 +13,7 @@ export function createMetadataHandler(config: MetadataConfig, logger: Logger) {
     .use(oauthErrorMiddleware(logger))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
-      if (event.httpMethod !== 'GET') {
-        throw new InvalidRequest('This endpoint only supports the GET method', {
-          status: 405,
-          headers: { Allow: 'GET' },
-        });
-      }
+      requireGet(event);
       // Public and the same for everyone: unlike token answers, it may be cached.
       return {
         statusCode: 200,

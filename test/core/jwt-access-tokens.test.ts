@@ -21,6 +21,7 @@ import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 import { jwtKeys } from '../support/jwt-keys';
 import { testLockoutKeySecret } from '../support/lockout-key-secret';
+import { tokenFormRequest } from '../support/token-form-request';
 
 const ISSUER = 'https://auth.example.com';
 const CLIENT_ID = 'jwt-client';
@@ -74,14 +75,8 @@ async function setup(overrides: Partial<TokenEndpointConfig> = {}, client: Parti
     updatedAt: 0,
     ...client,
   });
-  const post = (form: Record<string, string>): TokenHttpRequest => ({
-    method: 'POST',
-    secure: true,
-    contentType: 'application/x-www-form-urlencoded',
-    authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-    hasQueryParameters: false,
-    body: () => new URLSearchParams(form).toString(),
-  });
+  const post = (form: Record<string, string>): TokenHttpRequest =>
+    tokenFormRequest({ id: CLIENT_ID, secret: CLIENT_SECRET }, form);
   const token = (form: Record<string, string>) => issueToken(post(form), config, deps);
   const login = (extra: Record<string, string> = {}) =>
     token({ grant_type: 'password', username: 'alice', password: 'pw', ...extra });
@@ -308,14 +303,10 @@ describe('audience (RFC 8707) and the per-client switch', () => {
   it('a JWT asked for without signing keys is 503 and writes no grant', async () => {
     const t = await setup();
     const { signingKey: _none, ...withoutKeys } = t.deps;
-    const request: TokenHttpRequest = {
-      method: 'POST',
-      secure: true,
-      contentType: 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-      hasQueryParameters: false,
-      body: () => 'grant_type=client_credentials',
-    };
+    const request = tokenFormRequest(
+      { id: CLIENT_ID, secret: CLIENT_SECRET },
+      { grant_type: 'client_credentials' },
+    );
     const error = await errorOf(issueToken(request, t.config, withoutKeys));
     expect(error.status).toBe(503);
     expect(await t.grants.listGrantIdsByClient(CLIENT_ID)).toEqual([]);

@@ -17,6 +17,7 @@ import { InMemoryClientStore } from '../../lambdas/store/in-memory-client-store'
 import { InMemoryGrantStore } from '../../lambdas/store/in-memory-grant-store';
 import { InMemoryLockoutStore } from '../../lambdas/store/in-memory-lockout-store';
 import { testLockoutKeySecret } from '../support/lockout-key-secret';
+import { tokenFormRequest } from '../support/token-form-request';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';
@@ -56,14 +57,8 @@ function setup(overrides: Partial<TokenEndpointConfig> = {}) {
     random: randomBytes,
     audit: (e: AuditEvent) => audit.push(e),
   };
-  const post = (form: Record<string, string>): TokenHttpRequest => ({
-    method: 'POST',
-    secure: true,
-    contentType: 'application/x-www-form-urlencoded',
-    authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
-    hasQueryParameters: false,
-    body: () => new URLSearchParams(form).toString(),
-  });
+  const post = (form: Record<string, string>): TokenHttpRequest =>
+    tokenFormRequest({ id: CLIENT_ID, secret: CLIENT_SECRET }, form);
   const token = (form: Record<string, string>) => issueToken(post(form), config, deps);
   const login = () => token({ grant_type: 'password', username: 'alice', password: 'pw' });
   const refresh = (refreshToken: string, extra: Record<string, string> = {}) =>
