@@ -62,6 +62,23 @@ export interface ReservationTerms {
 }
 
 /**
+ * The state of a username with none yet (or whose state expired): this attempt reserved, no failure,
+ * not locked. The one definition every `LockoutStore` adapter starts from.
+ */
+export const freshLockoutState = (
+  at: number,
+  terms: Pick<ReservationTerms, 'threshold' | 'expiresAt'>,
+): LockoutState => ({
+  reserved: 1,
+  limit: terms.threshold,
+  failures: 0,
+  lockedUntil: 0,
+  lastFailureAt: 0,
+  reservedAt: at,
+  expiresAt: terms.expiresAt,
+});
+
+/**
  * Storage port for lockout state, keyed by `lockoutKeyOf(username, secret)` so no username is
  * stored. Every write is atomic on the one item of a key. Adapters throw `DependencyUnavailable` on
  * any backend failure.

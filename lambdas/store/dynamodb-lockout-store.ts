@@ -5,7 +5,13 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { LockoutState, LockoutStore, Reservation, ReservationTerms } from '../core/password-lockout';
+import {
+  freshLockoutState,
+  type LockoutState,
+  type LockoutStore,
+  type Reservation,
+  type ReservationTerms,
+} from '../core/password-lockout';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 import { GRANTS_PARTITION_KEY, LOCKOUT_KEY_PREFIX } from './table-definitions';
 
@@ -145,15 +151,7 @@ export class DynamoDbLockoutStore implements LockoutStore {
     at: number,
     terms: ReservationTerms,
   ): Promise<LockoutState | undefined> {
-    const fresh: LockoutState = {
-      reserved: 1,
-      limit: terms.threshold,
-      failures: 0,
-      lockedUntil: 0,
-      lastFailureAt: 0,
-      reservedAt: at,
-      expiresAt: terms.expiresAt,
-    };
+    const fresh = freshLockoutState(at, terms);
     try {
       await this.doc.send(
         new PutCommand({

@@ -1,4 +1,10 @@
-import type { LockoutState, LockoutStore, Reservation, ReservationTerms } from '../core/password-lockout';
+import {
+  freshLockoutState,
+  type LockoutState,
+  type LockoutStore,
+  type Reservation,
+  type ReservationTerms,
+} from '../core/password-lockout';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -18,15 +24,7 @@ export class InMemoryLockoutStore implements LockoutStore {
   async reserveAttempt(key: string, at: number, terms: ReservationTerms): Promise<Reservation> {
     const current = this.states.get(key);
     if (current === undefined || current.expiresAt <= at) {
-      const fresh = {
-        reserved: 1,
-        limit: terms.threshold,
-        failures: 0,
-        lockedUntil: 0,
-        lastFailureAt: 0,
-        reservedAt: at,
-        expiresAt: terms.expiresAt,
-      };
+      const fresh: Mutable<LockoutState> = freshLockoutState(at, terms);
       this.states.set(key, fresh);
       return { outcome: 'reserved', state: { ...fresh } };
     }
@@ -50,15 +48,7 @@ export class InMemoryLockoutStore implements LockoutStore {
   ): Promise<LockoutState> {
     const current = this.states.get(key);
     // Unlocked by an admin while in flight: the failure still counts, as its own reservation.
-    const state = current ?? {
-      reserved: 1,
-      limit: terms.threshold,
-      failures: 0,
-      lockedUntil: 0,
-      lastFailureAt: 0,
-      reservedAt: at,
-      expiresAt: terms.expiresAt,
-    };
+    const state: Mutable<LockoutState> = current ?? freshLockoutState(at, terms);
     state.failures += 1;
     state.lastFailureAt = at;
     state.expiresAt = terms.expiresAt;
