@@ -928,32 +928,24 @@ describe('token lifetimes', () => {
         clock: Date.now,
         secret: hook.secret,
       });
+      const deps = {
+        clients,
+        grants,
+        lockouts,
+        lockoutKeySecret: testLockoutKeySecret,
+        authCheck,
+        clock,
+        random: randomBytes,
+        audit: noAudit,
+      };
       frozenToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, accessTokenTtlSeconds: 120, refreshTokenTtlSeconds: 600 },
-        {
-          clients,
-          grants,
-          lockouts,
-          lockoutKeySecret: testLockoutKeySecret,
-          authCheck,
-          clock,
-          random: randomBytes,
-          audit: noAudit,
-        },
+        deps,
         logger,
       ) as unknown as TokenHandler;
       graceToken = createTokenHandler(
         { ...DEFAULT_TOKEN_ENDPOINT_CONFIG, refreshReuseGraceSeconds: 10 },
-        {
-          clients,
-          grants,
-          lockouts,
-          lockoutKeySecret: testLockoutKeySecret,
-          authCheck,
-          clock,
-          random: randomBytes,
-          audit: noAudit,
-        },
+        deps,
         logger,
       ) as unknown as TokenHandler;
       frozenAuthorizer = createAuthorizerHandler(
