@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { captureOutput, type OutputCapture } from '../support/captured-output';
 import { type EmfRecord, emfRecords } from '../support/emf-records';
 import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
@@ -10,22 +11,17 @@ import { invokeLocalAdmin } from '../support/local-admin-invoke';
  */
 describe('metrics in the local stack log output (EMF)', () => {
   let stack: LocalStack;
-  let captured = '';
-  const originals = { out: process.stdout.write, err: process.stderr.write };
+  let output: OutputCapture | undefined;
+  const captured = () => output?.text() ?? '';
 
   beforeAll(async () => {
-    const capture = (chunk: unknown): boolean => {
-      captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-      return true;
-    };
-    process.stdout.write = capture as typeof process.stdout.write;
-    process.stderr.write = capture as typeof process.stderr.write;
+    // Swallowed, not forwarded: the test reads the lines instead of printing them.
+    output = captureOutput();
     // The local stack's default level: the log stays quiet, the metrics do not.
     stack = await startLocalStack({ port: 0, environment: { LOG_LEVEL: 'WARN', LOCKOUT_THRESHOLD: '2' } });
   });
   afterAll(async () => {
-    process.stdout.write = originals.out;
-    process.stderr.write = originals.err;
+    output?.stop();
     await stack?.close();
   });
 
@@ -93,7 +89,7 @@ describe('metrics in the local stack log output (EMF)', () => {
     const listed = await invokeLocalAdmin(stack.url, { action: 'list-clients' });
     expect(listed.status).toBe(200);
 
-    const records = emfRecords(captured);
+    const records = emfRecords(captured());
     const named = (metric: string, dimensions: Record<string, string> = {}) =>
       records.filter(
         (record) =>
@@ -133,7 +129,7 @@ describe('metrics in the local stack log output (EMF)', () => {
         'Action',
       ]).toContain(name);
     }
-    const emfText = captured
+    const emfText = captured()
       .split('\n')
       .filter((line) => line.includes('"_aws"'))
       .join('\n');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER, type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import { captureOutput, type OutputCapture } from '../support/captured-output';
 import { invokeLocalAdmin } from '../support/local-admin-invoke';
 
 /**
@@ -9,23 +10,17 @@ import { invokeLocalAdmin } from '../support/local-admin-invoke';
  */
 describe('no secret reaches a log line', () => {
   let stack: LocalStack;
-  let captured = '';
-  const originals = { out: process.stdout.write, err: process.stderr.write };
+  let output: OutputCapture | undefined;
+  const captured = () => output?.text() ?? '';
   const secrets = new Set<string>([DEMO_USER.password, 'wrong-password-7c1f']);
 
   beforeAll(async () => {
     // Swallowed, not forwarded: the test reads the lines instead of printing them.
-    const capture = (chunk: unknown): boolean => {
-      captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-      return true;
-    };
-    process.stdout.write = capture as typeof process.stdout.write;
-    process.stderr.write = capture as typeof process.stderr.write;
+    output = captureOutput();
     stack = await startLocalStack({ port: 0, environment: { LOG_LEVEL: 'DEBUG' } });
   });
   afterAll(async () => {
-    process.stdout.write = originals.out;
-    process.stderr.write = originals.err;
+    output?.stop();
     await stack?.close();
   });
 
@@ -98,9 +93,9 @@ describe('no secret reaches a log line', () => {
     remember(rotated.client_secret);
 
     // The logs were really captured, and they do describe these requests (ids, not secrets).
-    expect(captured).toContain(created.client_id);
-    expect(captured).toContain('refresh_token_reused');
+    expect(captured()).toContain(created.client_id);
+    expect(captured()).toContain('refresh_token_reused');
     for (const secret of secrets)
-      expect(captured, 'a secret value appeared in the logs').not.toContain(secret);
+      expect(captured(), 'a secret value appeared in the logs').not.toContain(secret);
   });
 });
