@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OAuth2Server from '@node-oauth/oauth2-server';
-import { createDynamoDbDocumentClient } from '../lambdas/store/dynamodb-client';
+import { createSdkDocumentClient } from './create-sdk-document-client';
 import type { DynamoDbCallCounter } from './dynamodb-call-counter';
 import type { ClientCredentials } from './in-process-lambdas';
 import {
@@ -24,8 +24,8 @@ export interface PeerServer {
 /**
  * The peer: `@node-oauth/oauth2-server` behind a plain `node:http` server, `POST /oauth2/token`
  * (password and refresh_token grants, client authentication by Basic) and `GET /me` (bearer check
- * by `authenticate`), with its DynamoDB model on the given endpoint. The SDK client comes from the
- * same factory our service uses (same keep-alive agent, timeouts and retries).
+ * by `authenticate`), with its DynamoDB model on the given endpoint. Its SDK client has our client
+ * settings (same keep-alive agent, timeouts and retries), under `lib-dynamodb`'s own document client.
  */
 export async function startPeerServer(options: {
   readonly dynamodbEndpoint: string;
@@ -34,7 +34,7 @@ export async function startPeerServer(options: {
   readonly host?: string;
   readonly port?: number;
 }): Promise<PeerServer> {
-  const { client: dynamodb, doc } = createDynamoDbDocumentClient({ endpoint: options.dynamodbEndpoint });
+  const { client: dynamodb, doc } = createSdkDocumentClient({ endpoint: options.dynamodbEndpoint });
   await createPeerTables(dynamodb);
   const client = {
     clientId: `peer-${randomBytes(8).toString('hex')}`,

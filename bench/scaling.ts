@@ -1,6 +1,6 @@
-import { createDynamoDbDocumentClient } from '../lambdas/store/dynamodb-client';
 import { startBenchBackend } from './bench-backend';
 import { SERVICE_TABLES } from './bench-users';
+import { createSdkDocumentClient } from './create-sdk-document-client';
 import { seedGrants } from './grant-seeder';
 import { type LoadOptions, type LoadResult, runLoadScenario } from './load-scenario';
 import { LOAD_OPERATIONS } from './side-by-side';
@@ -32,7 +32,7 @@ export async function measureScaling(
   seedBudgetMs: number,
 ): Promise<ScalingResult> {
   const backend = await startBenchBackend();
-  const { client, doc } = createDynamoDbDocumentClient({ endpoint: backend.dynamodbEndpoint });
+  const { client, doc } = createSdkDocumentClient({ endpoint: backend.dynamodbEndpoint });
   const points: ScalingPoint[] = [];
   let seeded = 0;
   let seedMs = 0;

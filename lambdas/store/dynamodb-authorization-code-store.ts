@@ -1,10 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isValidUserId, type UserId } from '../core/auth-check';
 import type {
   AuthorizationCodeRecord,
   AuthorizationCodeStore,
   CodeRedemption,
 } from '../core/authorization-code-store';
+import type { DocumentSender } from './cached-document-sender';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 import { GRANTS_PARTITION_KEY } from './table-definitions';
 
@@ -60,7 +61,7 @@ const fromItem = (item: Item, operation: string): AuthorizationCodeRecord => {
 /** `AuthorizationCodeStore` on the grants table (see `CODE_KEY_PREFIX`). */
 export class DynamoDbAuthorizationCodeStore implements AuthorizationCodeStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentSender,
     private readonly tableName: string,
   ) {}
 

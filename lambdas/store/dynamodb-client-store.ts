@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ClientAlreadyExists,
   type ClientRecord,
@@ -13,6 +7,7 @@ import {
 } from '../core/client-store';
 import { isGrantType, TOKEN_ENDPOINT_AUTH_METHODS } from '../core/grant-type';
 import { ACCESS_TOKEN_FORMATS } from '../core/token-endpoint-config';
+import type { DocumentSender } from './cached-document-sender';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 
 const toItem = (client: NewClientRecord): Item => ({
@@ -88,7 +83,7 @@ const fromItem = (item: Item, operation: string): ClientRecord => {
 /** `ClientStore` on a DynamoDB table keyed by `clientId` (see `clientsTableDefinition`). */
 export class DynamoDbClientStore implements ClientStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentSender,
     private readonly tableName: string,
   ) {}
 

@@ -1,8 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CachedDocumentSender, type DocumentSender } from './cached-document-sender';
 
 export interface DynamoDbClientOptions {
   /** Defaults to the SDK's resolution (AWS_REGION in Lambda); `us-east-1` when only an endpoint is given. */
@@ -27,8 +27,10 @@ export interface DynamoDbClientOptions {
 }
 
 export interface DynamoDbClients {
+  /** Built with `cacheMiddleware: true`: never add middleware to it after its first call. */
   readonly client: DynamoDBClient;
-  readonly doc: DynamoDBDocumentClient;
+  /** The stores' document client, sending on `client` (see `CachedDocumentSender`). */
+  readonly doc: DocumentSender;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 1500;
@@ -47,18 +49,17 @@ const requirePositiveInteger = (name: string, value: number) => {
 };
 
 /**
- * Builds the DynamoDB client and the document client every store uses, with timeouts and retries
- * chosen for a request path (see the option docs). Call once per process, at module scope.
+ * The client settings every DynamoDB client of ours uses: timeouts and retries chosen for a request
+ * path (see the option docs), keep-alive connections, and dummy credentials for a local endpoint.
  */
-export const createDynamoDbDocumentClient = (options: DynamoDbClientOptions = {}): DynamoDbClients => {
+export const dynamoDbClientConfig = (options: DynamoDbClientOptions = {}): DynamoDBClientConfig => {
   const requestTimeout = requirePositiveInteger(
     'requestTimeoutMs',
     options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   );
   const maxAttempts = requirePositiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const local = options.endpoint !== undefined;
-
-  const client = new DynamoDBClient({
+  return {
     region: options.region ?? (local ? LOCAL_REGION : undefined),
     endpoint: options.endpoint,
     credentials: options.credentials ?? (local ? LOCAL_CREDENTIALS : undefined),
@@ -72,10 +73,17 @@ export const createDynamoDbDocumentClient = (options: DynamoDbClientOptions = {}
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
     }),
-  });
-  const doc = DynamoDBDocumentClient.from(client, {
-    // The stores already leave absent optional fields out; this keeps a stray undefined from failing a write.
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  };
+};
+
+/**
+ * Builds the DynamoDB client and the document client every store uses. Call once per process, at
+ * module scope.
+ */
+export const createDynamoDbDocumentClient = (options: DynamoDbClientOptions = {}): DynamoDbClients => {
+  // The resolved middleware handler is kept per command class instead of rebuilt on every call.
+  const client = new DynamoDBClient({ ...dynamoDbClientConfig(options), cacheMiddleware: true });
+  // The stores already leave absent optional fields out; this keeps a stray undefined from failing a write.
+  const doc = new CachedDocumentSender(client, { removeUndefinedValues: true });
   return { client, doc };
 };

@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isValidUserId, type UserId, userKeyOf } from '../core/auth-check';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
 import {
@@ -13,6 +7,7 @@ import {
   type GrantStore,
   type RefreshRedemption,
 } from '../core/grant-store';
+import type { DocumentSender } from './cached-document-sender';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 import {
   GRANTS_BY_CLIENT_INDEX,
@@ -90,7 +85,7 @@ const fromItem = (item: Item, operation: string): GrantRecord => {
 /** `GrantStore` on the grants table (see `grantsTableDefinition`). */
 export class DynamoDbGrantStore implements GrantStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentSender,
     private readonly tableName: string,
   ) {}
 

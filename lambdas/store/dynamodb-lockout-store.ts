@@ -1,10 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   freshLockoutState,
   type LockoutState,
@@ -12,6 +6,7 @@ import {
   type Reservation,
   type ReservationTerms,
 } from '../core/password-lockout';
+import type { DocumentSender } from './cached-document-sender';
 import { type Item, ItemReader, isConditionFailure, storeFailure } from './item-attributes';
 import { GRANTS_PARTITION_KEY, LOCKOUT_KEY_PREFIX } from './table-definitions';
 
@@ -68,7 +63,7 @@ const RESERVE_ROUNDS = 3;
  */
 export class DynamoDbLockoutStore implements LockoutStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentSender,
     private readonly tableName: string,
   ) {}
 

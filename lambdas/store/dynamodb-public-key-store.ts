@@ -1,5 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { PublicKeyStore, PublishedKeySet } from '../core/signing-keys';
+import type { DocumentSender } from './cached-document-sender';
 import { type Item, ItemReader, storeFailure } from './item-attributes';
 import { parsePublishedKeySet } from './signing-key-set-json';
 import { GRANTS_PARTITION_KEY, PUBLIC_KEYS_ITEM_KEY } from './table-definitions';
@@ -7,7 +8,7 @@ import { GRANTS_PARTITION_KEY, PUBLIC_KEYS_ITEM_KEY } from './table-definitions'
 /** `PublicKeyStore` on the one public key item of the grants table (`PUBLIC_KEYS_ITEM_KEY`). */
 export class DynamoDbPublicKeyStore implements PublicKeyStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentSender,
     private readonly tableName: string,
   ) {}
 
