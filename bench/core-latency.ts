@@ -7,6 +7,7 @@ import { issueToken, type TokenHttpRequest } from '../lambdas/core/token-endpoin
 import { DEFAULT_TOKEN_ENDPOINT_CONFIG, type TokenEndpointDeps } from '../lambdas/core/token-endpoint-config';
 import { hashSecret } from '../lambdas/core/token-secrets';
 import { verifyAccessToken } from '../lambdas/core/verify-access-token';
+import { createPooledRandomSource } from '../lambdas/handlers/pooled-random-source';
 import { CachedClientStore } from '../lambdas/store/cached-client-store';
 import { InMemoryClientStore } from '../lambdas/store/in-memory-client-store';
 import { InMemoryGrantStore } from '../lambdas/store/in-memory-grant-store';
@@ -43,7 +44,7 @@ const instantAuthCheck: AuthCheck = {
 
 /**
  * The core alone: `issueToken` and `verifyAccessToken` in-process against the in-memory stores, the
- * real CSPRNG and SHA-256, no HTTP, no DynamoDB, no logging. Each of `iterations` calls is timed on its
+ * real CSPRNG (drawn a pool at a time, as the token function does) and SHA-256, no HTTP, no DynamoDB, no logging. Each of `iterations` calls is timed on its
  * own (after `iterations / 5` untimed warm-up calls), so p99 includes GC pauses.
  */
 export async function measureCoreLatency(iterations: number): Promise<CoreLatency[]> {
@@ -66,7 +67,8 @@ export async function measureCoreLatency(iterations: number): Promise<CoreLatenc
     lockoutKeySecret: async () => 'bench-lockout-key-secret-0123456789abcdef',
     authCheck: instantAuthCheck,
     clock: Date.now,
-    random: randomBytes,
+    // The token and authorize functions' source: the CSPRNG drawn a pool at a time.
+    random: createPooledRandomSource(),
     audit: noAudit,
   };
   const config = DEFAULT_TOKEN_ENDPOINT_CONFIG;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   AUTHORIZATION_CODE_TTL_BOUNDS,
   type AuthorizeDeps,
@@ -14,6 +13,7 @@ import { type Environment, EnvironmentReader } from './environment-reader';
 import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
 import { readLockoutKeySecret } from './lockout-key-secret';
+import { createPooledRandomSource } from './pooled-random-source';
 import { buildStores } from './store-environment';
 import { readLockoutPolicy } from './token-lambda';
 
@@ -83,7 +83,7 @@ export function buildAuthorizeLambda(env: Environment) {
     ...(sessionCheck === undefined ? {} : { sessionCheck }),
     formSecret: formSecret.secret,
     clock,
-    random: randomBytes,
+    random: createPooledRandomSource(),
     audit: auditTo(logger),
   };
   const handler = createAuthorizeHandler(config, deps, logger);

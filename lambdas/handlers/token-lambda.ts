@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/password-lockout';
 import type { SigningKeyStore } from '../core/signing-keys';
 import {
@@ -19,6 +18,7 @@ import { readFormEndpointConfig } from './form-endpoint-environment';
 import { secretsManagerSecretFor } from './hook-secret';
 import { readLockoutKeySecret } from './lockout-key-secret';
 import { buildServiceMetrics } from './metrics-environment';
+import { createPooledRandomSource } from './pooled-random-source';
 import { readAccessTokenFormat, readIssuer, SIGNING_KEYS_CACHE_MS } from './signing-key-environment';
 import { buildStores } from './store-environment';
 
@@ -124,7 +124,7 @@ export function buildTokenLambda(env: Environment, overrides: { signingKeys?: Si
       lockoutKeySecret: lockoutKey.secret,
       authCheck,
       clock,
-      random: randomBytes,
+      random: createPooledRandomSource(),
       audit: auditTo(logger, metrics),
       ...(signingKeys === undefined
         ? {}
