@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AuthCheck, AuthCheckRequest, UserId } from '../core/auth-check';
 import { type Clock, toEpochSeconds } from '../core/clock';
 import { DependencyUnavailable } from '../core/dependency-unavailable';
@@ -36,9 +38,39 @@ export interface HttpAuthCheckOptions {
     | string
     | (() => string | HookSigningKey | undefined | Promise<string | HookSigningKey | undefined>);
   readonly clock: Clock;
-  /** Injected for tests or a custom dispatcher; defaults to the global fetch. */
-  readonly fetchImpl?: typeof fetch;
 }
+
+/**
+ * One keep-alive agent per scheme for the process: a warm Lambda reuses its connection (and TLS
+ * session) to the hook. `node:http(s)` rather than the global `fetch`: on Node 20 a loopback POST
+ * through `fetch` (undici) measured 1.1 ms of CPU against 0.35–0.6 ms through `http.request`, on
+ * every password grant.
+ */
+const AGENTS = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+
+/** POSTs `body` and resolves with the response head; the body is left to the caller to read. */
+const post = (
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+): Promise<IncomingMessage> =>
+  new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const request = (secure ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: secure ? AGENTS['https:'] : AGENTS['http:'],
+        // Aborts the request, or the response body while it is being read.
+        signal,
+      },
+      resolve,
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 
 /**
  * Validates the configured AuthCheck URL once, at start-up. Throws a plain `Error` for an invalid
@@ -104,7 +136,6 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
     throw new Error('AuthCheck timeoutMs must be a positive integer');
   }
   const resolveSecret = secretResolver(options.secret);
-  const fetchImpl = options.fetchImpl ?? fetch;
   const { clock } = options;
   // Origin only: a query string could hold an API key and has no place in a log line.
   const target = `${options.label ?? 'AuthCheck'} ${url.origin}`;
@@ -129,20 +160,15 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
         ? new HookUnavailable('timeout', `${target} did not answer within ${timeoutMs} ms`, { cause: error })
         : new HookUnavailable('unreachable', `${target} ${what} (${errorCode(error)})`, { cause: error });
 
-    let response: Response;
+    // A redirect is not followed: it is a status other than 200, so an error.
+    let response: IncomingMessage;
     try {
-      response = await fetchImpl(url, {
-        method: 'POST',
-        headers,
-        body: rawBody,
-        redirect: 'manual',
-        signal,
-      });
+      response = await post(url, headers, rawBody, signal);
     } catch (error) {
       throw failed(error, 'request failed');
     }
 
-    if (response.status === 401 || response.status === 403) {
+    if (response.statusCode === 401 || response.statusCode === 403) {
       if (await refusedOurSignature(response, signal)) {
         throw new HookUnavailable(
           'signature_refused',
@@ -151,10 +177,10 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
       }
       return null;
     }
-    if (response.status !== 200) {
+    if (response.statusCode !== 200) {
       discard(response);
       // Only the status: an error page may echo the request, password included.
-      throw new HookUnavailable('error_status', `${target} answered HTTP ${response.status}`);
+      throw new HookUnavailable('error_status', `${target} answered HTTP ${response.statusCode}`);
     }
 
     let bytes: Uint8Array;
@@ -182,7 +208,7 @@ export const createHttpUserIdHook = (options: HttpAuthCheckOptions & { label?: s
  * Anything else, an unreadable or oversized body included, is the usual "invalid credentials"; a body
  * that does not arrive before the deadline is a timeout, never a wrong password.
  */
-const refusedOurSignature = async (response: Response, signal: AbortSignal): Promise<boolean> => {
+const refusedOurSignature = async (response: IncomingMessage, signal: AbortSignal): Promise<boolean> => {
   let bytes: Uint8Array;
   try {
     bytes = await readCapped(response, MAX_REFUSAL_BYTES);
@@ -231,35 +257,31 @@ const secretResolver = (
 
 class AnswerTooLarge extends Error {}
 
-const readCapped = async (response: Response, maxBytes: number): Promise<Uint8Array> => {
-  const declared = Number(response.headers.get('content-length'));
+const readCapped = async (response: IncomingMessage, maxBytes: number): Promise<Uint8Array> => {
+  const declared = Number(response.headers['content-length']);
   if (declared > maxBytes) {
     discard(response);
     throw new AnswerTooLarge();
   }
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
     if (total > maxBytes) {
-      reader.cancel().catch(() => undefined);
+      discard(response);
       throw new AnswerTooLarge();
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 };
 
-// Release the connection without waiting for a body we will not read.
-const discard = (response: Response): void => {
-  response.body?.cancel().catch(() => undefined);
+// Close the connection rather than wait for a body we will not read.
+const discard = (response: IncomingMessage): void => {
+  response.destroy();
 };
 
-// fetch rejects with a bare "fetch failed"; the useful part (ECONNREFUSED, a TLS code) is in the cause.
+// The useful part of a failure (ECONNREFUSED, a TLS code) is its code, or its cause's.
 const errorCode = (error: unknown): string => {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
