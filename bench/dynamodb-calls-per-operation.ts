@@ -1,4 +1,6 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '../lambdas/handlers/environment-reader';
@@ -90,16 +92,9 @@ export async function measureDynamoDbCallsPerOperation(
 
   const counter = new DynamoDbCallCounter();
   const uninstall = instrumentDynamoDbClients(counter);
-  // The HTTP AuthCheck calls `fetch`: time them too, for the round trips on the critical path.
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
-    const start = performance.now();
-    try {
-      return await realFetch(...args);
-    } finally {
-      counter.intervals.push({ kind: 'hook', start, end: performance.now() });
-    }
-  };
+  // The HTTP AuthCheck's requests (node:http) are timed too, for the round trips on the critical
+  // path: from Node's http client diagnostics channels, matched on the hook's host.
+  const stopTimingHook = timeHookRequests(new URL(backend.hookUrl).host, counter);
   let keysDir: string | undefined;
   try {
     const setup = buildInProcessLambdas(env);
@@ -123,10 +118,30 @@ export async function measureDynamoDbCallsPerOperation(
     }
     return results;
   } finally {
-    globalThis.fetch = realFetch;
+    stopTimingHook();
     uninstall();
     if (keysDir !== undefined) await rm(keysDir, { recursive: true, force: true });
   }
+}
+
+/** Records an interval of kind `hook` for every http client request to `host`, until the returned stop. */
+function timeHookRequests(host: string, counter: DynamoDbCallCounter): () => void {
+  const started = new WeakMap<ClientRequest, number>();
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    if (request.getHeader('host') === host) started.set(request, performance.now());
+  };
+  const onFinish = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    const start = started.get(request);
+    if (start !== undefined) counter.intervals.push({ kind: 'hook', start, end: performance.now() });
+  };
+  diagnosticsChannel.subscribe('http.client.request.start', onStart);
+  diagnosticsChannel.subscribe('http.client.response.finish', onFinish);
+  return () => {
+    diagnosticsChannel.unsubscribe('http.client.request.start', onStart);
+    diagnosticsChannel.unsubscribe('http.client.response.finish', onFinish);
+  };
 }
 
 async function measure<Prepared>(
