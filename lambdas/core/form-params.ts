@@ -26,6 +26,8 @@ export function assertFormContentType(contentType: string | undefined): void {
 
 /** Form decoding as in the WHATWG URL standard, but strict: a malformed %-escape is an error. */
 export function decodeFormComponent(raw: string): string {
+  // Most names and values (grant types, base64url tokens) carry no escape: nothing to decode.
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
   return decodeURIComponent(raw.replaceAll('+', ' '));
 }
 

@@ -99,9 +99,26 @@ export class RouteRequirementsError extends Error {
  * `-`, which names may not, and a readable encoding could exceed 64 characters or collide.
  */
 export function routeRequirementsVariable(httpMethod: string, resourcePath: string): string {
-  const digest = createHash('sha256').update(`${httpMethod.toUpperCase()} ${resourcePath}`).digest('hex');
-  return `${ROUTE_VARIABLE_PREFIX}${digest.slice(0, 32)}`;
+  const route = `${httpMethod.toUpperCase()} ${resourcePath}`;
+  let name = variableNames.get(route);
+  if (name === undefined) {
+    const digest = createHash('sha256').update(route).digest('hex');
+    name = `${ROUTE_VARIABLE_PREFIX}${digest.slice(0, 32)}`;
+    remember(variableNames, route, name);
+  }
+  return name;
 }
+
+/**
+ * The authorizer asks for the same few routes on every request (two digests each time): the names
+ * are kept. Bounded, since the method and path come from the request: cleared when full.
+ */
+const MEMO_LIMIT = 1024;
+const variableNames = new Map<string, string>();
+const remember = <V>(memo: Map<string, V>, key: string, value: V): void => {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+};
 
 /**
  * The stage variable value for `requirements`, e.g. `tokens=user&scope=orders:read,orders:write`.
