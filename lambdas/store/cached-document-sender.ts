@@ -51,6 +51,10 @@ type DocumentCommand = GetCommand | PutCommand | UpdateCommand | DeleteCommand |
  * the handler cached per command class, a warm `GetItem` costs measurably less CPU: `GET /me` (one
  * read) went from 2.8 to 2.0 ms of server CPU per request under the bench's load (see README,
  * Performance). The wire requests are the same; the command-shape tests still pin the inputs.
+ *
+ * It marshals `Key`, `Item`, `ExpressionAttributeValues` and `ExclusiveStartKey`: the expression
+ * API the stores use. DynamoDB's legacy parameters (`Expected`, `KeyConditions`, `QueryFilter`,
+ * `ScanFilter`, `AttributeUpdates`) would go out unmarshalled: do not use them with it.
  */
 export class CachedDocumentSender implements DocumentSender {
   constructor(
