@@ -1,12 +1,18 @@
 import {
   type AttributeValue,
   DeleteItemCommand,
+  type DeleteItemCommandInput,
   type DynamoDBClient,
   GetItemCommand,
+  type GetItemCommandInput,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand as QueryItemsCommand,
+  type QueryCommandInput as QueryItemsInput,
   ScanCommand as ScanItemsCommand,
+  type ScanCommandInput as ScanItemsInput,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -73,67 +79,43 @@ export class CachedDocumentSender implements DocumentSender {
   send(command: QueryCommand): Promise<QueryCommandOutput>;
   send(command: ScanCommand): Promise<ScanCommandOutput>;
   async send(command: DocumentCommand): Promise<unknown> {
+    // Typed once here: the members marshalled are the only ones whose types differ.
+    const input: unknown = this.marshalled(command.input);
+    let output: object;
     if (command instanceof GetCommand) {
-      const { Key, ...rest } = command.input;
-      const output = await this.client.send(new GetItemCommand({ ...rest, Key: this.attributes(Key) }));
-      return { ...output, Item: this.values(output.Item) };
+      output = await this.client.send(new GetItemCommand(input as GetItemCommandInput));
+    } else if (command instanceof PutCommand) {
+      output = await this.client.send(new PutItemCommand(input as PutItemCommandInput));
+    } else if (command instanceof UpdateCommand) {
+      output = await this.client.send(new UpdateItemCommand(input as UpdateItemCommandInput));
+    } else if (command instanceof DeleteCommand) {
+      output = await this.client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
+    } else if (command instanceof QueryCommand) {
+      output = await this.client.send(new QueryItemsCommand(input as QueryItemsInput));
+    } else {
+      output = await this.client.send(new ScanItemsCommand(input as ScanItemsInput));
     }
-    if (command instanceof PutCommand) {
-      const { Item, ExpressionAttributeValues, ...rest } = command.input;
-      const output = await this.client.send(
-        new PutItemCommand({
-          ...rest,
-          Item: this.attributes(Item),
-          ExpressionAttributeValues: this.attributes(ExpressionAttributeValues),
-        }),
-      );
-      return { ...output, Attributes: this.values(output.Attributes) };
-    }
-    if (command instanceof UpdateCommand) {
-      const { Key, ExpressionAttributeValues, ...rest } = command.input;
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          ...rest,
-          Key: this.attributes(Key),
-          ExpressionAttributeValues: this.attributes(ExpressionAttributeValues),
-        }),
-      );
-      return { ...output, Attributes: this.values(output.Attributes) };
-    }
-    if (command instanceof DeleteCommand) {
-      const { Key, ExpressionAttributeValues, ...rest } = command.input;
-      const output = await this.client.send(
-        new DeleteItemCommand({
-          ...rest,
-          Key: this.attributes(Key),
-          ExpressionAttributeValues: this.attributes(ExpressionAttributeValues),
-        }),
-      );
-      return { ...output, Attributes: this.values(output.Attributes) };
-    }
-    const { ExpressionAttributeValues, ExclusiveStartKey, ...rest } = command.input;
-    const input = {
-      ...rest,
-      ExpressionAttributeValues: this.attributes(ExpressionAttributeValues),
-      ExclusiveStartKey: this.attributes(ExclusiveStartKey),
-    };
-    const output = await this.client.send(
-      command instanceof QueryCommand ? new QueryItemsCommand(input) : new ScanItemsCommand(input),
-    );
-    return {
-      ...output,
-      Items: output.Items?.map((item) => unmarshall(item)),
-      LastEvaluatedKey: this.values(output.LastEvaluatedKey),
-    };
+    return this.unmarshalled(output);
   }
 
-  private attributes(values: Values): Attributes;
-  private attributes(values: Values | undefined): Attributes | undefined;
-  private attributes(values: Values | undefined): Attributes | undefined {
-    return values === undefined ? undefined : marshall(values, this.options);
+  /** The input with its item-shaped members in DynamoDB's attribute-value form. */
+  private marshalled(input: object): Values {
+    const marshalled: Values = { ...input };
+    for (const member of ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey']) {
+      const value = marshalled[member];
+      if (value !== undefined) marshalled[member] = marshall(value as Values, this.options);
+    }
+    return marshalled;
   }
 
-  private values(attributes: Attributes | undefined): Values | undefined {
-    return attributes === undefined ? undefined : unmarshall(attributes);
+  /** The output with its items back in plain JavaScript, as the document client answers. */
+  private unmarshalled(output: object): Values {
+    const plain: Values = { ...output };
+    for (const member of ['Item', 'Attributes', 'LastEvaluatedKey']) {
+      const value = plain[member];
+      if (value !== undefined) plain[member] = unmarshall(value as Attributes);
+    }
+    if (Array.isArray(plain.Items)) plain.Items = plain.Items.map((item: Attributes) => unmarshall(item));
+    return plain;
   }
 }
