@@ -1,6 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type DynamoDbClientOptions, dynamoDbClientConfig } from '../lambdas/store/dynamodb-client';
+import {
+  type DynamoDbClientOptions,
+  dynamoDbClientConfig,
+  MARSHALL_OPTIONS,
+} from '../lambdas/store/dynamodb-client';
 
 /**
  * `lib-dynamodb`'s own `DynamoDBDocumentClient`, the way its documentation builds one, on our client
@@ -13,6 +17,6 @@ export function createSdkDocumentClient(options: DynamoDbClientOptions): {
   readonly doc: DynamoDBDocumentClient;
 } {
   const client = new DynamoDBClient(dynamoDbClientConfig(options));
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { ...MARSHALL_OPTIONS } });
   return { client, doc };
 }

@@ -49,6 +49,12 @@ const requirePositiveInteger = (name: string, value: number) => {
 };
 
 /**
+ * How every document client of ours marshals: the stores already leave absent optional fields out;
+ * this keeps a stray undefined from failing a write.
+ */
+export const MARSHALL_OPTIONS = Object.freeze({ removeUndefinedValues: true });
+
+/**
  * The client settings every DynamoDB client of ours uses: timeouts and retries chosen for a request
  * path (see the option docs), keep-alive connections, and dummy credentials for a local endpoint.
  */
@@ -83,7 +89,6 @@ export const dynamoDbClientConfig = (options: DynamoDbClientOptions = {}): Dynam
 export const createDynamoDbDocumentClient = (options: DynamoDbClientOptions = {}): DynamoDbClients => {
   // The resolved middleware handler is kept per command class instead of rebuilt on every call.
   const client = new DynamoDBClient({ ...dynamoDbClientConfig(options), cacheMiddleware: true });
-  // The stores already leave absent optional fields out; this keeps a stray undefined from failing a write.
-  const doc = new CachedDocumentSender(client, { removeUndefinedValues: true });
+  const doc = new CachedDocumentSender(client, MARSHALL_OPTIONS);
   return { client, doc };
 };

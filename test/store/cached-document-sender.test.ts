@@ -1,7 +1,7 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -10,12 +10,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createSdkDocumentClient } from '../../bench/create-sdk-document-client';
 import { CachedDocumentSender } from '../../lambdas/store/cached-document-sender';
-import {
-  createDynamoDbDocumentClient,
-  type DynamoDbClients,
-  dynamoDbClientConfig,
-} from '../../lambdas/store/dynamodb-client';
+import { createDynamoDbDocumentClient, type DynamoDbClients } from '../../lambdas/store/dynamodb-client';
 import { type DynaliteServer, startDynalite } from '../support/dynalite-server';
 
 // The sender must be a drop-in for lib-dynamodb's DynamoDBDocumentClient: every command the stores
@@ -30,10 +27,8 @@ const TABLE = 'sender-items';
 beforeAll(async () => {
   server = await startDynalite();
   ours = createDynamoDbDocumentClient({ endpoint: server.endpoint, requestTimeoutMs: 10_000 });
-  referenceClient = new DynamoDBClient(dynamoDbClientConfig({ endpoint: server.endpoint }));
-  reference = DynamoDBDocumentClient.from(referenceClient, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  // lib-dynamodb's own document client on the same settings: the one the bench's peer uses.
+  ({ client: referenceClient, doc: reference } = createSdkDocumentClient({ endpoint: server.endpoint }));
   await ours.client.send(
     new CreateTableCommand({
       TableName: TABLE,
